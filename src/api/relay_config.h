@@ -1,0 +1,26 @@
+// Everything `bot2bot serve` is configured with (flags and environment, see src/cli).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "core/relay_limits.h"
+
+namespace b2b::api {
+
+struct RelayConfig {
+  std::string host = "127.0.0.1";
+  unsigned short port = 3000;
+  std::size_t threads = 0;  // 0: hardware concurrency
+  std::string data_dir = "./data";
+  std::string trust_proxy = "loopback";
+  std::string log_level = "info";
+  std::optional<std::string> metrics_token;
+  core::RelayLimits limits;
+  std::size_t header_limit_bytes = 16 * 1024;
+  int keepalive_timeout_s = 120;
+  int shutdown_grace_ms = 3000;  // how long SIGTERM waits for streams to drain
+};
+
+}  // namespace b2b::api

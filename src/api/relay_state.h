@@ -1,0 +1,72 @@
+// The state every request handler shares: configuration, the domain shards (one per event
+// loop), the cross-shard limiters and counters. Handlers reach a room by posting work to
+// its shard with `on_room_shard`, never by touching it from elsewhere.
+#pragma once
+
+#include <boost/asio/post.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/relay_config.h"
+#include "core/byte_budget.h"
+#include "core/client_ip.h"
+#include "core/clock.h"
+#include "core/limiters.h"
+#include "core/metrics.h"
+#include "core/room_shard.h"
+#include "core/sender_verifier.h"
+#include "net/shard_pool.h"
+
+namespace b2b::api {
+
+class RelayState {
+ public:
+  // The state outlives the event loops (handlers destroyed with a loop may still hold slots
+  // of its limiters), so the pool is attached after construction.
+  RelayState(const RelayConfig& config, core::TrustedProxies trusted, std::size_t shards);
+  void attach(net::ShardPool& pool) { pool_ = &pool; }
+  net::ShardPool& pool() { return *pool_; }
+
+  const RelayConfig& config;
+  const core::RelayLimits& limits;
+  const core::TrustedProxies trusted_proxies;
+  core::Metrics metrics;
+  core::ByteBudget budget;
+  core::RoomCount room_count;
+  core::RateLimiter keyed_rate;
+  core::RateLimiter global_rate;
+  core::ConcurrencyLimiter streams_per_ip;
+  core::ConcurrencyLimiter waiters_per_ip;
+  std::unique_ptr<core::SenderVerifier> sender_verifier;
+  const int64_t started_ms;
+
+  std::size_t shard_of(std::string_view room_id) const;
+  core::RoomShard& shard(std::size_t index) { return *shards_[index]; }
+
+  // Runs `work(shard)` on the thread that owns `room_id`: inline when the caller already is
+  // that thread, otherwise posted to it.
+  template <class Work>
+  void on_room_shard(std::string_view room_id, Work&& work) {
+    const std::size_t s = shard_of(room_id);
+    if (net::ShardPool::current_shard() == s) {
+      work(*shards_[s]);
+    } else {
+      boost::asio::post(pool_->context(s),
+                        [this, s, w = std::forward<Work>(work)]() mutable { w(*shards_[s]); });
+    }
+  }
+
+  // §10.1: the keyed bucket first, then the per-IP global bucket. False = 429.
+  bool allow_rate(const std::string& ip, std::string_view key, int64_t now_ms);
+
+ private:
+  std::vector<std::unique_ptr<core::RoomShard>> shards_;
+  net::ShardPool* pool_ = nullptr;
+};
+
+}  // namespace b2b::api

@@ -1,0 +1,72 @@
+// POST /api/rooms/{id}/messages (ROOMS.md §6.1). Validation and rate limits run on the
+// connection's shard; the rest (steps 4–9) on the room's shard, as one step.
+#include <boost/json.hpp>
+
+#include "api/json_body.h"
+#include "api/responses.h"
+#include "api/room_routes.h"
+#include "core/clock.h"
+#include "core/message_validation.h"
+#include "core/room_posting.h"
+
+namespace b2b::api {
+namespace {
+
+constexpr std::string_view kLockedHttp =
+    "signed_only: this room requires sender_sig from a registered @handle";
+
+net::Response refusal_response(const core::PostResult& r) {
+  switch (*r.refusal) {
+    case core::PostRefusal::kRoomBufferFull:
+      return error_response(503, "room buffer full \xE2\x80\x94 try again shortly", r.detail, 60);
+    case core::PostRefusal::kGlobalBufferFull:
+      return error_response(503, "global room buffer full \xE2\x80\x94 try again shortly", r.detail,
+                            60);
+    case core::PostRefusal::kBadSignature:
+      return error_response(401, "bad sender_sig", r.detail);
+    case core::PostRefusal::kSignedOnlyNeedsSig:
+      return error_response(400, "signed_only requires sender_sig", r.detail);
+    case core::PostRefusal::kRoomLocked:
+      return error_response(403, kLockedHttp, r.detail);
+  }
+  return error_response(500, "internal error");
+}
+
+}  // namespace
+
+void post_message(RelayState& state, RoomCall call) {
+  auto body = parse_json_body(call.request);
+  if (!body) return call.reply.send(error_response(400, body.error().error, body.error().detail));
+  auto message = core::validate_message(body.value());
+  if (!message) {
+    return call.reply.send(error_response(400, message.error().error, message.error().detail));
+  }
+  const int64_t now = core::wall_clock_ms();
+  // §10.1 with the §20.10 fix: room buckets are namespaced so no route shares them.
+  if (!state.allow_rate(call.client_ip, "room:" + call.room_id, now)) {
+    core::inc(state.metrics.rate_limited);
+    return call.reply.send(
+        error_response(429, "rate limited", "slow down; retry after a second", 1));
+  }
+
+  state.on_room_shard(
+      call.room_id, [&state, call = std::move(call),
+                     m = std::move(message.value())](core::RoomShard& shard) mutable {
+        const int64_t now = core::wall_clock_ms();
+        auto room = shard.get_or_create(call.room_id, now);
+        if (!room)
+          return call.reply.send(error_response(503, "room cap reached", room.error().detail, 60));
+        const std::size_t ciphertext_len = m.ciphertext.size();
+        core::PostResult r =
+            core::post_to_room(*room.value(), std::move(m), "agent", *state.sender_verifier, now);
+        if (r.refusal) return call.reply.send(refusal_response(r));
+        core::inc(state.metrics.messages_posted_http);
+        core::inc(state.metrics.bytes_relayed, ciphertext_len);
+        std::string out = R"({"ok":true,"id":")";
+        out.append(r.message->id).append(R"(","seq":)").append(std::to_string(r.message->seq));
+        out.push_back('}');
+        call.reply.send(json_response(200, std::move(out)));
+      });
+}
+
+}  // namespace b2b::api

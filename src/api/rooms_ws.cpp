@@ -1,0 +1,200 @@
+// WebSocket /api/rooms/{id}/ws (ROOMS.md §6.3). Over-cap and room-cap refusals are plain
+// HTTP answers before switching protocols (§20.20); after the upgrade the session lives on
+// its room's shard, where its frames are handled in order.
+#include <boost/json.hpp>
+
+#include "api/responses.h"
+#include "api/room_routes.h"
+#include "core/clock.h"
+#include "core/message_validation.h"
+#include "core/room_posting.h"
+#include "core/text_rules.h"
+#include "net/raw_response.h"
+#include "net/socket_handoff.h"
+#include "net/ws_session.h"
+
+namespace b2b::api {
+namespace {
+
+namespace websocket = boost::beast::websocket;
+
+class WsSubscriber final : public core::StreamSubscriber {
+ public:
+  explicit WsSubscriber(std::shared_ptr<net::WsSession> ws) : ws_(std::move(ws)) {}
+
+  core::Delivery deliver(const core::EventPtr& e, bool replay) override {
+    switch (ws_->push(net::SharedBytes{e, e->json()}, /*counted=*/!replay)) {
+      case net::PushResult::kQueued:
+        return core::Delivery::kQueued;
+      case net::PushResult::kOverLimit:
+        return core::Delivery::kOverLimit;
+      case net::PushResult::kClosed:
+        break;
+    }
+    return core::Delivery::kClosed;
+  }
+  void drop_slow_consumer() override {
+    boost::asio::post(ws_->executor(), [ws = ws_] { ws->abort(); });
+  }
+  void close_going_away() override { ws_->close(websocket::close_code::going_away); }
+
+ private:
+  std::shared_ptr<net::WsSession> ws_;
+};
+
+// One connected client: its room, its member id, the address its posts are limited by.
+struct WsClient {
+  RelayState& state;
+  core::RoomShard& shard;
+  std::string room_id;
+  std::string rate_ip;  // §6.3: the literal "ws" when no address is known
+  std::shared_ptr<net::WsSession> ws;
+  core::Slot slot;
+  uint64_t member_id = 0;
+
+  void send_error(unsigned code, std::string_view error, std::string_view detail = {}) {
+    boost::json::object o{{"type", "error"}, {"code", code}, {"error", error}};
+    if (!detail.empty()) o.emplace("detail", detail);
+    ws->push(net::SharedBytes::copy_of(boost::json::serialize(o)), true);
+  }
+
+  void on_frame(std::string_view text);
+  void on_hello(core::Room& room, const boost::json::object& frame, int64_t now);
+  void on_post(core::Room& room, const boost::json::value& frame, int64_t now);
+};
+
+void WsClient::on_frame(std::string_view text) {
+  core::Room* room = shard.find(room_id);
+  if (!room) return;
+  const int64_t now = core::wall_clock_ms();
+  room->touch(member_id, now);  // §5.1: any client frame refreshes last_seen
+
+  boost::system::error_code ec;
+  boost::json::parse_options opts;
+  opts.max_depth = 32;
+  boost::json::value v = boost::json::parse(text, ec, {}, opts);
+  if (ec) return send_error(400, "invalid json", "each frame must be one JSON object");
+
+  if (const boost::json::object* o = v.if_object()) {
+    const boost::json::value* type = o->if_contains("type");
+    if (type && type->is_string()) {
+      // §20.20: heartbeats and hellos never get an error frame, even when invalid.
+      if (type->get_string() == "listening") return;
+      if (type->get_string() == "hello") return on_hello(*room, *o, now);
+    }
+  }
+  on_post(*room, v, now);
+}
+
+void WsClient::on_hello(core::Room& room, const boost::json::object& frame, int64_t now) {
+  const boost::json::value* name = frame.if_contains("name");
+  if (!name || !name->is_string()) return;
+  auto valid = core::normalize_presence_name(name->get_string());
+  if (!valid) return;  // §6.3: an invalid name voids the whole frame
+  core::BoxPubUpdate update;
+  if (const boost::json::value* bp = frame.if_contains("box_pub")) {
+    if (bp->is_null()) {
+      update.present = true;
+    } else if (bp->is_string() && core::is_valid_box_pub(bp->get_string())) {
+      update.present = true;
+      update.value = std::string(bp->get_string());
+    }  // an invalid key leaves the stored one unchanged
+  }
+  room.hello(member_id, std::move(*valid), std::move(update), now);
+}
+
+void WsClient::on_post(core::Room& room, const boost::json::value& frame, int64_t now) {
+  auto message = core::validate_message(frame);
+  if (!message) return send_error(400, message.error().error, message.error().detail);
+  if (!state.allow_rate(rate_ip, "room:" + room_id, now)) {
+    core::inc(state.metrics.rate_limited);
+    return send_error(429, "rate limited", "slow down");
+  }
+  const std::size_t ciphertext_len = message.value().ciphertext.size();
+  core::PostResult r =
+      core::post_to_room(room, std::move(message.value()), "user", *state.sender_verifier, now);
+  if (!r.refusal) {  // the sender sees its own message through the broadcast echo
+    core::inc(state.metrics.messages_posted_ws);
+    core::inc(state.metrics.bytes_relayed, ciphertext_len);
+    return;
+  }
+  switch (*r.refusal) {
+    case core::PostRefusal::kRoomBufferFull:
+      return send_error(503, "room buffer full", r.detail);
+    case core::PostRefusal::kGlobalBufferFull:
+      return send_error(503, "global room buffer full", r.detail);
+    case core::PostRefusal::kBadSignature:
+      return send_error(401, "bad sender_sig", r.detail);
+    case core::PostRefusal::kSignedOnlyNeedsSig:
+      return send_error(400, "signed_only requires sender_sig", r.detail);
+    case core::PostRefusal::kRoomLocked:
+      return send_error(403, "signed_only", r.detail);
+  }
+}
+
+void accepted(const std::shared_ptr<WsClient>& client) {
+  RelayState& state = client->state;
+  const int64_t now = core::wall_clock_ms();
+  auto room = client->shard.get_or_create(client->room_id, now);
+  if (!room) {
+    client->ws->start([](std::string_view) {}, [client] {});
+    client->send_error(503, "room cap reached");
+    client->ws->close(websocket::close_code::try_again_later);
+    return;
+  }
+  core::add(state.metrics.ws_connections, 1);
+  core::inc(state.metrics.ws_connects);
+  client->ws->start([client](std::string_view text) { client->on_frame(text); },
+                    [client] {
+                      core::add(client->state.metrics.ws_connections, -1);
+                      if (core::Room* r = client->shard.find(client->room_id)) {
+                        r->unsubscribe(client->member_id, core::wall_clock_ms());
+                      }
+                      client->slot.release();
+                    });
+  client->member_id = room.value()->subscribe(
+      core::Joiner{std::make_shared<WsSubscriber>(client->ws), core::StreamKind::kWebSocket, 0,
+                   std::nullopt, std::nullopt},
+      now);
+}
+
+}  // namespace
+
+void upgrade_websocket(RelayState& state, const std::shared_ptr<net::HttpSession>& session,
+                       net::Request request, std::string room_id, std::string client_ip) {
+  Reply reply(session, state, request, core::RouteLabel::kRoomWs);
+  core::Slot slot = state.streams_per_ip.try_acquire(client_ip);
+  if (!slot.held()) {
+    return reply.send(error_response(429, "too many concurrent streams from this IP",
+                                     "close other streams or retry later", 5));
+  }
+  const std::size_t target = state.shard_of(room_id);
+  auto slot_holder = std::make_shared<core::Slot>(std::move(slot));
+  auto req = std::make_shared<net::Request>(std::move(request));
+  reply.log_stream_opened();
+  net::DetachedSocket detached = session->detach();
+  net::hand_off(
+      std::move(detached.socket), state.pool().context(target),
+      [&state, target, room_id = std::move(room_id), ip = std::move(client_ip), slot_holder,
+       req](boost::asio::ip::tcp::socket socket) mutable {
+        core::RoomShard& shard = state.shard(target);
+        if (!shard.get_or_create(room_id, core::wall_clock_ms())) {
+          net::Response res = error_response(503, "room cap reached", "try again later", 60);
+          add_security_headers(res);
+          return net::write_response_and_close(std::move(socket), std::move(res));
+        }
+        net::WsLimits limits;
+        limits.max_live_bytes = state.limits.send_queue_max_bytes;
+        limits.max_message_bytes = static_cast<std::size_t>(state.limits.ws_message_max_bytes);
+        limits.ping_interval = std::chrono::milliseconds(state.limits.ws_ping_ms);
+        auto client = std::make_shared<WsClient>(
+            WsClient{state, shard, room_id, ip.empty() ? std::string("ws") : ip,
+                     std::make_shared<net::WsSession>(std::move(socket), limits),
+                     std::move(*slot_holder), 0});
+        client->ws->accept(std::move(*req), [client](bool ok) {
+          if (ok) accepted(client);
+        });
+      });
+}
+
+}  // namespace b2b::api

@@ -1,0 +1,171 @@
+#include "api/router.h"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/url/parse.hpp>
+
+#include <string>
+#include <vector>
+
+#include "api/generic_routes.h"
+#include "api/responses.h"
+#include "api/room_routes.h"
+#include "core/client_ip.h"
+#include "core/text_rules.h"
+
+namespace b2b::api {
+
+namespace http = boost::beast::http;
+using boost::beast::iequals;
+using core::RouteLabel;
+
+namespace {
+
+struct RoomAction {
+  std::string_view name;
+  http::verb method;
+  RouteLabel label;
+  void (*handler)(RelayState&, RoomCall);
+};
+
+constexpr RoomAction kRoomActions[] = {
+    {"messages", http::verb::post, RouteLabel::kRoomMessages, &post_message},
+    {"events", http::verb::get, RouteLabel::kRoomEvents, &open_event_stream},
+    {"wait", http::verb::get, RouteLabel::kRoomWait, &wait_for_messages},
+    {"transcript", http::verb::get, RouteLabel::kRoomTranscript, &get_transcript},
+    {"status", http::verb::get, RouteLabel::kRoomStatus, &get_room_status},
+    {"listening", http::verb::post, RouteLabel::kRoomListening, &post_listening},
+};
+
+// §6.3: the upgrade path is matched raw — not decoded, case-sensitive, no trailing slash.
+std::optional<std::string> websocket_room(std::string_view target) {
+  if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  constexpr std::string_view kPrefix = "/api/rooms/", kSuffix = "/ws";
+  if (target.size() <= kPrefix.size() + kSuffix.size() || !target.starts_with(kPrefix) ||
+      !target.ends_with(kSuffix)) {
+    return std::nullopt;
+  }
+  std::string_view id =
+      target.substr(kPrefix.size(), target.size() - kPrefix.size() - kSuffix.size());
+  if (!core::is_valid_room_id(id)) return std::nullopt;
+  return std::string(id);
+}
+
+bool method_matches(http::verb route, http::verb asked) {
+  return asked == route || (route == http::verb::get && asked == http::verb::head);
+}
+
+std::string allow_header(http::verb route) {
+  return route == http::verb::get ? "GET,HEAD" : std::string(http::to_string(route));
+}
+
+}  // namespace
+
+void Router::handle(const std::shared_ptr<net::HttpSession>& session, net::Request&& req) {
+  const std::string client_ip =
+      core::client_ip(session->peer_address(), req["X-Forwarded-For"], state_.trusted_proxies);
+
+  if (boost::beast::websocket::is_upgrade(req)) {
+    if (auto room_id = websocket_room(req.target())) {
+      return upgrade_websocket(state_, session, std::move(req), std::move(*room_id), client_ip);
+    }
+    session->detach();  // §6.3: any other upgrade is dropped without an answer
+    return;
+  }
+
+  auto parsed = boost::urls::parse_origin_form(req.target());
+  const bool is_api = req.target().size() >= 4 && iequals(req.target().substr(0, 4), "/api");
+  if (!parsed) {
+    Reply reply(session, state_, req, is_api ? RouteLabel::kOtherApi : RouteLabel::kPages);
+    return reply.send(error_response(400, "bad request", "malformed request target"));
+  }
+  std::vector<std::string> segs;
+  for (auto s : parsed->segments()) segs.emplace_back(s);
+  if (!segs.empty() && segs.back().empty()) segs.pop_back();  // optional trailing slash
+  const http::verb method = req.method();
+
+  auto finish_unmatched = [&](RouteLabel label, std::optional<http::verb> route_method) {
+    Reply reply(session, state_, req, label);
+    if (route_method && method == http::verb::options) {
+      net::Response res{http::status::ok, 11};
+      res.set(http::field::allow, allow_header(*route_method));
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = allow_header(*route_method);
+      return reply.send(std::move(res));
+    }
+    const std::string path(parsed->encoded_path());
+    if (is_api) {
+      return reply.send(error_response(
+          404, "not found", "no route for " + std::string(http::to_string(method)) + " " + path));
+    }
+    reply.send(html_not_found(http::to_string(method), path));
+  };
+
+  // /api/rooms/{id}/{action}
+  if (segs.size() == 4 && iequals(segs[0], "api") && iequals(segs[1], "rooms")) {
+    for (const RoomAction& a : kRoomActions) {
+      if (!iequals(segs[3], a.name)) continue;
+      if (!method_matches(a.method, method)) return finish_unmatched(a.label, a.method);
+      Reply reply(session, state_, req, a.label);
+      if (!core::is_valid_room_id(segs[2])) {
+        return reply.send(
+            error_response(400, "bad roomId", "room ids are 4-64 chars of [A-Za-z0-9_-]"));
+      }
+      RoomCall call{reply, std::move(segs[2]), client_ip, Query(parsed->params()), std::move(req)};
+      return a.handler(state_, std::move(call));
+    }
+    return finish_unmatched(RouteLabel::kRoomOther, std::nullopt);
+  }
+
+  if (segs.size() == 2 && iequals(segs[0], "api")) {
+    struct Generic {
+      std::string_view name;
+      RouteLabel label;
+    };
+    static constexpr Generic kGeneric[] = {{"health", RouteLabel::kHealth},
+                                           {"status", RouteLabel::kStatus},
+                                           {"version", RouteLabel::kVersion}};
+    for (const Generic& g : kGeneric) {
+      if (!iequals(segs[1], g.name)) continue;
+      if (!method_matches(http::verb::get, method))
+        return finish_unmatched(g.label, http::verb::get);
+      Reply reply(session, state_, req, g.label);
+      if (g.label == RouteLabel::kHealth) return get_health(state_, reply);
+      if (g.label == RouteLabel::kStatus) return get_status(state_, reply);
+      return get_version(reply);
+    }
+  }
+
+  if (segs.size() == 1 && iequals(segs[0], "metrics")) {
+    if (!method_matches(http::verb::get, method))
+      return finish_unmatched(RouteLabel::kMetrics, http::verb::get);
+    return get_metrics(state_, Reply(session, state_, req, RouteLabel::kMetrics), req, client_ip);
+  }
+
+  finish_unmatched(is_api ? RouteLabel::kOtherApi : RouteLabel::kPages, std::nullopt);
+}
+
+net::Response Router::parse_failure_response(net::ParseFailure failure, const std::string& target) {
+  (void)target;
+  net::Response res;
+  switch (failure) {
+    case net::ParseFailure::kBodyTooLarge:
+      res = error_response(
+          413, "request entity too large",
+          "bodies are limited to " + std::to_string(state_.limits.body_limit_bytes) + " bytes");
+      break;
+    case net::ParseFailure::kHeadersTooLarge:
+      res = error_response(431, "request header fields too large", "headers are too large");
+      break;
+    case net::ParseFailure::kBadRequest:
+      res = error_response(400, "bad request", "the request could not be parsed as HTTP/1.1");
+      break;
+  }
+  add_security_headers(res);
+  res.prepare_payload();
+  core::RouteLabel label = core::RouteLabel::kOtherApi;
+  state_.metrics.count_response(label, res.result_int());
+  return res;
+}
+
+}  // namespace b2b::api

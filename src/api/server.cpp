@@ -1,0 +1,175 @@
+#include "api/server.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "api/relay_state.h"
+#include "api/router.h"
+#include "core/clock.h"
+#include "net/listener.h"
+
+namespace b2b::api {
+namespace {
+
+constexpr int64_t kRateBucketIdleMs = 5 * 60 * 1000;  // §10.1: idle buckets are discarded
+constexpr int64_t kRateSweepEveryMs = 60 * 1000;
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stdout_logger_mt("bot2bot");
+  // §14.1: "[<ISO timestamp>] <METHOD> <normalised path>" — UTC, milliseconds.
+  logger->set_pattern("[%Y-%m-%dT%H:%M:%S.%eZ] %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+// Every janitor interval: prune and evict on each shard's own thread (§2.3, §15).
+class Janitor {
+ public:
+  Janitor(RelayState& state) : state_(state) {}
+  void start() {
+    for (std::size_t i = 0; i < state_.pool().size(); ++i) {
+      timers_.push_back(std::make_unique<boost::asio::steady_timer>(state_.pool().context(i)));
+      boost::asio::post(state_.pool().context(i), [this, i] { arm(i); });
+    }
+  }
+  void stop() {
+    for (std::size_t i = 0; i < timers_.size(); ++i) {
+      boost::asio::post(state_.pool().context(i), [t = timers_[i].get()] { t->cancel(); });
+    }
+  }
+
+ private:
+  void arm(std::size_t i) {
+    timers_[i]->expires_after(std::chrono::milliseconds(state_.limits.janitor_interval_ms));
+    timers_[i]->async_wait([this, i](boost::system::error_code ec) {
+      if (ec) return;
+      const int64_t now = core::wall_clock_ms();
+      state_.shard(i).janitor(now);
+      if (i == 0 && now - last_rate_sweep_ms_ >= kRateSweepEveryMs) {
+        state_.keyed_rate.sweep(now, kRateBucketIdleMs);
+        state_.global_rate.sweep(now, kRateBucketIdleMs);
+        last_rate_sweep_ms_ = now;
+      }
+      arm(i);
+    });
+  }
+  RelayState& state_;
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> timers_;
+  int64_t last_rate_sweep_ms_ = 0;
+};
+
+// §20.22: say goodbye to every stream and parked wait, then stop once they are gone.
+class Shutdown {
+ public:
+  Shutdown(RelayState& state, net::Listener& listener, Janitor& janitor)
+      : state_(state), listener_(listener), janitor_(janitor), timer_(state.pool().context(0)) {}
+
+  void begin() {
+    if (started_) return;
+    started_ = true;
+    spdlog::warn("shutting down: draining streams");
+    listener_.stop();
+    janitor_.stop();
+    for (std::size_t i = 0; i < state_.pool().size(); ++i) {
+      boost::asio::post(state_.pool().context(i), [this, i] {
+        for (auto& s : state_.shard(i).release_all_subscribers()) s->close_going_away();
+        for (auto& w : state_.shard(i).release_all_waiters()) w->answer_for_shutdown();
+      });
+    }
+    deadline_ = std::chrono::steady_clock::now() +
+                std::chrono::milliseconds(state_.config.shutdown_grace_ms);
+    poll();
+  }
+
+ private:
+  void poll() {
+    timer_.expires_after(std::chrono::milliseconds(50));
+    timer_.async_wait([this](boost::system::error_code) {
+      const auto streams =
+          state_.metrics.sse_connections.load() + state_.metrics.ws_connections.load();
+      if (streams <= 0 || std::chrono::steady_clock::now() >= deadline_) {
+        state_.pool().stop();
+        return;
+      }
+      poll();
+    });
+  }
+
+  RelayState& state_;
+  net::Listener& listener_;
+  Janitor& janitor_;
+  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool started_ = false;
+};
+
+}  // namespace
+
+int run_server(const RelayConfig& config) {
+  setup_logging(config.log_level);
+  auto trusted = core::TrustedProxies::parse(config.trust_proxy);
+  if (!trusted) {
+    std::cerr << "bot2bot: --trust-proxy: " << trusted.error().detail << "\n";
+    return 2;
+  }
+  std::error_code fs_ec;
+  std::filesystem::create_directories(config.data_dir, fs_ec);
+  if (fs_ec) {
+    std::cerr << "bot2bot: cannot create data dir " << config.data_dir << ": " << fs_ec.message()
+              << "\n";
+    return 1;
+  }
+
+  std::size_t threads = config.threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  RelayState state(config, std::move(trusted.value()), threads);
+  net::ShardPool pool(threads);
+  state.attach(pool);
+  Router router(state);
+  net::HttpLimits http_limits;
+  http_limits.body_limit = static_cast<uint64_t>(config.limits.body_limit_bytes);
+  http_limits.header_limit = static_cast<uint32_t>(config.header_limit_bytes);
+  http_limits.keepalive_timeout_s = config.keepalive_timeout_s;
+  net::Listener listener(pool, router, http_limits);
+
+  boost::asio::ip::tcp::endpoint ep;
+  try {
+    ep = listener.bind(config.host, config.port);
+  } catch (const std::exception& e) {
+    std::cerr << "bot2bot: cannot listen on " << config.host << ":" << config.port << ": "
+              << e.what() << "\n";
+    return 1;
+  }
+  listener.start();
+  Janitor janitor(state);
+  janitor.start();
+  Shutdown shutdown(state, listener, janitor);
+  boost::asio::signal_set signals(pool.context(0), SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (!ec) shutdown.begin();
+  });
+
+  std::string host =
+      ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+  // §14.4: the old test harnesses wait for this exact phrase on stdout.
+  std::cout << "Bot2Bot.chat listening on http://" << host << ":" << ep.port() << " (" << threads
+            << " threads, data in " << config.data_dir << ")" << std::endl;
+  pool.run();
+  // Anything still registered with a room (a stream that outlived the drain deadline, a wait
+  // parked during it) goes now, while its event loop still exists.
+  for (std::size_t i = 0; i < threads; ++i) {
+    state.shard(i).release_all_subscribers();
+    state.shard(i).release_all_waiters();
+  }
+  spdlog::default_logger()->flush();
+  return 0;
+}
+
+}  // namespace b2b::api

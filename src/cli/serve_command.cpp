@@ -1,0 +1,140 @@
+// `bot2bot serve`: every option is a flag and an environment variable, documented in
+// --help with its default (ROOMS.md §10, §17). Flags win over the environment.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "api/server.h"
+#include "cli/commands.h"
+
+namespace b2b::cli {
+namespace {
+
+// "HOST:PORT", "[v6]:PORT" or ":PORT".
+bool parse_listen(const std::string& s, api::RelayConfig& cfg, std::string& err) {
+  std::string host, port;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+      err = "expected [IPv6]:PORT";
+      return false;
+    }
+    host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos) {
+      err = "expected HOST:PORT";
+      return false;
+    }
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  if (!host.empty()) cfg.host = host;
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
+      port.size() > 5 || std::stoul(port) > 65535) {
+    err = "bad port '" + port + "'";
+    return false;
+  }
+  cfg.port = static_cast<unsigned short>(std::stoul(port));
+  return true;
+}
+
+}  // namespace
+
+int serve_command(int argc, char** argv) {
+  api::RelayConfig cfg;
+  core::RelayLimits& l = cfg.limits;
+  CLI::App app{"Run the bot2bot relay.", "bot2bot serve"};
+  app.get_formatter()->column_width(42);
+
+  std::string listen;
+  app.add_option("--listen", listen,
+                 "HOST:PORT to listen on (default 127.0.0.1:3000; port 0 picks a free port). "
+                 "Env BOT2BOT_LISTEN, or HOST and PORT")
+      ->envname("BOT2BOT_LISTEN");
+  app.add_option("--threads", cfg.threads, "Event-loop threads (default: all cores)")
+      ->envname("BOT2BOT_THREADS");
+  app.add_option("--data-dir", cfg.data_dir, "Directory for the embedded store")
+      ->envname("BOT2BOT_DATA_DIR")
+      ->capture_default_str();
+  app.add_option("--trust-proxy", cfg.trust_proxy,
+                 "Proxies whose X-Forwarded-For is believed: loopback, linklocal, uniquelocal, "
+                 "CIDRs, or none")
+      ->envname("TRUST_PROXY")
+      ->capture_default_str();
+  app.add_option("--log-level", cfg.log_level, "trace, debug, info, warn, error or off")
+      ->envname("BOT2BOT_LOG_LEVEL")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  std::string metrics_token;
+  app.add_option("--metrics-token", metrics_token,
+                 "Bearer token for /metrics from non-loopback clients (default: loopback only)")
+      ->envname("METRICS_TOKEN");
+
+  auto limit = [&](const char* flag, auto& value, const char* env, const char* help) {
+    app.add_option(flag, value, help)->envname(env)->capture_default_str()->group("Limits");
+  };
+  limit("--room-rate-burst", l.keyed_rate_burst, "ROOM_RL_CAP",
+        "Keyed token bucket per (IP, room or route): capacity");
+  limit("--room-rate-per-sec", l.keyed_rate_per_sec, "ROOM_RL_REFILL_PER_SEC",
+        "Keyed token bucket: refill per second");
+  limit("--global-rate-burst", l.global_rate_burst, "GLOBAL_RL_CAP",
+        "Per-IP global token bucket: capacity");
+  limit("--global-rate-per-sec", l.global_rate_per_sec, "GLOBAL_RL_REFILL_PER_SEC",
+        "Per-IP global token bucket: refill per second");
+  limit("--stream-cap-per-ip", l.stream_cap_per_ip, "STREAM_CAP_PER_IP",
+        "Concurrent SSE + WebSocket streams per IP");
+  limit("--waiter-cap-per-ip", l.waiter_cap_per_ip, "WAITER_CAP_PER_IP",
+        "Concurrent parked long-polls per IP");
+  limit("--room-waiters-max", l.room_waiters_max, "ROOM_WAITERS_MAX",
+        "Concurrent parked long-polls per room");
+  limit("--rooms-max", l.rooms_max, "ROOMS_MAX", "Rooms in memory");
+  limit("--room-buffer-max", l.room_buffer_max, "ROOM_BUFFER_MAX",
+        "Messages kept per room for replay");
+  limit("--room-buffer-max-age-ms", l.room_buffer_max_age_ms, "ROOM_BUFFER_MAX_AGE_MS",
+        "Age after which buffered messages are dropped");
+  limit("--global-max-bytes", l.global_max_bytes, "ROOM_GLOBAL_MAX_BYTES",
+        "Buffered bytes over all rooms (ciphertext + 512 per message)");
+  limit("--room-max-bytes", l.room_max_bytes, "ROOM_MAX_BYTES", "Buffered bytes per room");
+  limit("--send-queue-max-bytes", l.send_queue_max_bytes, "SEND_QUEUE_MAX_BYTES",
+        "Live bytes queued for one subscriber before it is dropped as a slow consumer");
+  limit("--body-limit", l.body_limit_bytes, "BODY_LIMIT_BYTES", "Request body limit (413 above)");
+  limit("--ws-message-max", l.ws_message_max_bytes, "WS_MESSAGE_MAX_BYTES",
+        "WebSocket message limit (close 1009 above)");
+  limit("--keepalive-ms", l.sse_keepalive_ms, "SSE_KEEPALIVE_MS", "SSE keepalive comment interval");
+  limit("--ws-ping-ms", l.ws_ping_ms, "WS_PING_MS", "WebSocket ping interval for idle connections");
+  limit("--janitor-ms", l.janitor_interval_ms, "JANITOR_INTERVAL_MS",
+        "How often idle rooms are evicted and buffers pruned");
+  limit("--room-grace-ms", l.room_idle_grace_ms, "ROOM_IDLE_GRACE_MS",
+        "Idle time before an empty room may be evicted");
+  limit("--header-limit", cfg.header_limit_bytes, "HEADER_LIMIT_BYTES",
+        "Request line + headers limit (431 above)");
+  limit("--keepalive-timeout-s", cfg.keepalive_timeout_s, "KEEPALIVE_TIMEOUT_S",
+        "Idle HTTP keep-alive timeout");
+  limit("--shutdown-grace-ms", cfg.shutdown_grace_ms, "SHUTDOWN_GRACE_MS",
+        "How long SIGTERM waits for streams to drain");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  std::string err;
+  if (listen.empty()) {
+    // The old deployment's variables (§17), for harnesses that set them.
+    if (const char* h = std::getenv("HOST"); h && *h) cfg.host = h;
+    if (const char* p = std::getenv("PORT"); p && *p) listen = cfg.host + ":" + p;
+  }
+  if (!listen.empty() && !parse_listen(listen, cfg, err)) {
+    std::cerr << "bot2bot serve: --listen " << listen << ": " << err << "\n";
+    return 2;
+  }
+  if (!metrics_token.empty()) cfg.metrics_token = metrics_token;
+  return api::run_server(cfg);
+}
+
+}  // namespace b2b::cli

@@ -1,0 +1,130 @@
+// One room (ROOMS.md §2): its replay buffer, sequence, subscribers, presence, waiters and
+// signed-only lock. A Room is owned by exactly one shard and only ever touched from that
+// shard's thread, which makes every invariant of §18 hold without locks: an append, its
+// fan-out and its wake-ups run as one step, and so do a subscriber's replay, `ready` and
+// registration.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/byte_budget.h"
+#include "core/message.h"
+#include "core/metrics.h"
+#include "core/presence.h"
+#include "core/relay_limits.h"
+#include "core/result.h"
+#include "core/subscriber.h"
+
+namespace b2b::core {
+
+struct RoomStatus {
+  int64_t participants = 0;
+  int64_t recent_count = 0;
+  int64_t last_seq = 0;
+  int64_t age_seconds = 0;
+  int64_t idle_seconds = 0;
+  bool signed_only = false;
+};
+
+// A new subscriber's declared identity (SSE query parameters; WS declares later via hello).
+struct Joiner {
+  std::shared_ptr<StreamSubscriber> subscriber;
+  StreamKind kind = StreamKind::kSse;
+  int64_t after = 0;  // SSE only: replay seq > after (WS replays everything, §6.3)
+  std::optional<std::string> name;
+  std::optional<std::string> box_pub;
+};
+
+// §6.3 hello: box_pub is only touched when the frame carries the key.
+struct BoxPubUpdate {
+  bool present = false;
+  std::optional<std::string> value;  // nullopt with present=true clears it
+};
+
+class Room {
+ public:
+  Room(std::string id, int64_t now_ms, int64_t first_seq, const RelayLimits& limits,
+       ByteBudget& budget, Metrics& metrics);
+  ~Room();
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+
+  const std::string& id() const { return id_; }
+
+  // --- posting (§6.1 steps 5 and 9) ---------------------------------------------------
+  // Would a message of this ciphertext length fit the per-room and global budgets?
+  std::optional<Error> check_budget(std::size_t ciphertext_len) const;
+  // Assigns the next seq, appends, prunes, fans out and wakes waiters — one step (§18.1,
+  // §18.4). Fails only if the budget was spent meanwhile by another shard.
+  Result<MessagePtr> append(MessageDraft draft, int64_t now_ms);
+
+  bool signed_only() const { return signed_only_; }
+  // §7.3: lock the room and announce it before the locking message is broadcast.
+  void lock_signed_only();
+
+  // --- streams (§6.2, §6.3, §5) --------------------------------------------------------
+  // Replays, sends `ready`, registers and broadcasts presence — atomically (§18.2).
+  uint64_t subscribe(Joiner joiner, int64_t now_ms);
+  void unsubscribe(uint64_t member_id, int64_t now_ms);
+  // WS hello with an already validated name (an invalid hello never reaches the room).
+  void hello(uint64_t member_id, std::string name, BoxPubUpdate box_pub, int64_t now_ms);
+  // WS: any client frame refreshes last_seen (§5.1).
+  void touch(uint64_t member_id, int64_t now_ms);
+  // POST /listening.
+  void heartbeat(std::string name, std::optional<std::string> box_pub, int64_t now_ms);
+  // Shutdown: hand every subscriber back to the caller and forget them.
+  std::vector<std::shared_ptr<StreamSubscriber>> release_subscribers();
+
+  // --- waiters (§6.4, §9) --------------------------------------------------------------
+  void park(std::shared_ptr<Waiter> waiter, int64_t now_ms);
+  void unpark(const Waiter* waiter);
+  std::vector<std::shared_ptr<Waiter>> release_waiters();
+  std::size_t waiter_count() const { return waiters_.size(); }
+
+  // --- reads ---------------------------------------------------------------------------
+  // Buffered messages with seq > after, oldest first, at most `max`.
+  std::vector<MessagePtr> messages_after(int64_t after, std::size_t max) const;
+  // §2.4: seq of the newest buffered message, 0 when the buffer is empty.
+  int64_t last_seq() const { return buffer_.empty() ? 0 : buffer_.back()->seq; }
+  // The next seq this room will assign; the shard remembers it after eviction (§20.8).
+  int64_t next_seq() const { return next_seq_; }
+  RoomStatus status(int64_t now_ms) const;
+  std::size_t subscriber_count() const { return members_.size(); }
+
+  // §2.6 pruning pass (age, ttl, count); releases bytes.
+  void prune(int64_t now_ms);
+  // §2.3: no subscribers, no waiters, idle for longer than `grace_ms`.
+  bool evictable(int64_t now_ms, int64_t grace_ms) const;
+  int64_t last_active_ms() const { return last_active_ms_; }
+  void bump_activity(int64_t now_ms) { last_active_ms_ = now_ms; }
+
+ private:
+  void broadcast(const EventPtr& event, int64_t now_ms);
+  void broadcast_presence(int64_t now_ms);
+  EventPtr render_ready(StreamKind kind, int64_t now_ms) const;
+  void drop_message_front();
+  StreamMember* find_member(uint64_t id);
+
+  const std::string id_;
+  const RelayLimits& limits_;
+  ByteBudget& budget_;
+  Metrics& metrics_;
+  const int64_t created_ms_;
+  int64_t last_active_ms_;
+  int64_t next_seq_;
+  bool signed_only_ = false;
+  int64_t room_bytes_ = 0;
+  uint64_t next_member_id_ = 1;
+
+  std::deque<MessagePtr> buffer_;
+  std::vector<StreamMember> members_;  // join order
+  Heartbeats heartbeats_;
+  std::vector<std::shared_ptr<Waiter>> waiters_;
+};
+
+}  // namespace b2b::core

@@ -1,0 +1,65 @@
+#include "core/room_posting.h"
+
+#include "core/base64.h"
+
+namespace b2b::core {
+namespace {
+
+PostResult refuse(PostRefusal r, std::string detail) {
+  PostResult out;
+  out.refusal = r;
+  out.detail = std::move(detail);
+  return out;
+}
+
+}  // namespace
+
+PostResult post_to_room(Room& room, IncomingMessage in, std::string_view default_sender,
+                        SenderVerifier& verifier, int64_t now_ms) {
+  // Step 5: budgets, before the signature, so a refused retry keeps its nonce (§6.1 notes).
+  if (auto e = room.check_budget(in.ciphertext.size())) {
+    bool global = e->error.rfind("global", 0) == 0;
+    return refuse(global ? PostRefusal::kGlobalBufferFull : PostRefusal::kRoomBufferFull,
+                  e->detail);
+  }
+
+  MessageDraft draft;
+  if (in.is_signed) {  // step 6
+    auto v = verifier.verify(room.id(), in, now_ms);
+    if (!v) return refuse(PostRefusal::kBadSignature, v.error().detail);
+    draft.sender = "@" + v.value().handle;
+    draft.sender_verified = true;
+    draft.signature = std::move(v.value().signature);
+    // Relayed as signed: recipients hash the ciphertext string exactly as it was posted.
+    draft.ciphertext = std::move(in.ciphertext);
+    draft.nonce = std::move(in.nonce);
+  } else {
+    draft.sender = in.sender ? std::move(*in.sender) : std::string(default_sender);
+    // §20.16: readers decode with the standard alphabet only.
+    draft.ciphertext = to_standard_alphabet(in.ciphertext);
+    draft.nonce = to_standard_alphabet(in.nonce);
+  }
+
+  if (!room.signed_only() && in.signed_only) {  // step 7
+    if (!in.is_signed) {
+      return refuse(PostRefusal::kSignedOnlyNeedsSig,
+                    "signed_only:true locks a room and needs a valid sender signature");
+    }
+    room.lock_signed_only();
+  }
+  if (room.signed_only() && !in.is_signed) {  // step 8
+    return refuse(PostRefusal::kRoomLocked, "this room only accepts signed posts");
+  }
+
+  draft.ttl_ms = in.ttl_ms;
+  draft.reply_to = std::move(in.reply_to);
+  auto appended = room.append(std::move(draft), now_ms);  // step 9
+  if (!appended) {
+    return refuse(PostRefusal::kGlobalBufferFull, appended.error().detail);
+  }
+  PostResult out;
+  out.message = std::move(appended.value());
+  return out;
+}
+
+}  // namespace b2b::core

@@ -1,0 +1,33 @@
+// ROOMS.md §6.1 steps 5–9 (and §6.3 steps 3–7): what happens to a validated, rate-limited
+// post once it reaches its room. Shared by HTTP POST and WebSocket message frames, which
+// differ only in the default sender label and in how a refusal is worded.
+#pragma once
+
+#include <string>
+
+#include "core/message.h"
+#include "core/message_validation.h"
+#include "core/result.h"
+#include "core/room.h"
+#include "core/sender_verifier.h"
+
+namespace b2b::core {
+
+enum class PostRefusal {
+  kRoomBufferFull,      // 503 (§20.17)
+  kGlobalBufferFull,    // 503 (§2.7)
+  kBadSignature,        // 401
+  kSignedOnlyNeedsSig,  // 400: signed_only:true on an unsigned post
+  kRoomLocked,          // 403: unsigned post to a signed-only room
+};
+
+struct PostResult {
+  MessagePtr message;  // set on success
+  std::optional<PostRefusal> refusal;
+  std::string detail;
+};
+
+PostResult post_to_room(Room& room, IncomingMessage message, std::string_view default_sender,
+                        SenderVerifier& verifier, int64_t now_ms);
+
+}  // namespace b2b::core

@@ -1,0 +1,132 @@
+#include "core/room_shard.h"
+
+#include <algorithm>
+
+namespace b2b::core {
+
+RoomShard::RoomShard(const RelayLimits& limits, ByteBudget& budget, Metrics& metrics,
+                     RoomCount& count)
+    : limits_(limits), budget_(budget), metrics_(metrics), count_(count) {}
+
+RoomShard::~RoomShard() {
+  count_.value.fetch_sub(static_cast<int64_t>(rooms_.size()));
+  add(metrics_.rooms, -static_cast<int64_t>(rooms_.size()));
+}
+
+Room* RoomShard::find(std::string_view id) {
+  auto it = rooms_.find(std::string(id));
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+Result<Room*> RoomShard::get_or_create(std::string_view id, int64_t now_ms) {
+  std::string key(id);
+  if (auto it = rooms_.find(key); it != rooms_.end()) return it->second.get();
+
+  // Reserve a slot under the global cap; at the cap, make room from this shard's idle rooms.
+  int64_t cur = count_.value.load();
+  while (true) {
+    if (cur < limits_.rooms_max) {
+      if (count_.value.compare_exchange_weak(cur, cur + 1)) break;
+      continue;
+    }
+    auto victim = rooms_.end();
+    for (auto it = rooms_.begin(); it != rooms_.end(); ++it) {
+      if (!it->second->evictable(now_ms, limits_.room_idle_grace_ms)) continue;
+      if (victim == rooms_.end() ||
+          it->second->last_active_ms() < victim->second->last_active_ms()) {
+        victim = it;
+      }
+    }
+    if (victim == rooms_.end()) {
+      return Error{"room cap reached", "every room is in use; try again later"};
+    }
+    evict(victim);
+    cur = count_.value.load();
+  }
+
+  auto room =
+      std::make_unique<Room>(key, now_ms, first_seq_for(key, now_ms), limits_, budget_, metrics_);
+  Room* r = room.get();
+  rooms_.emplace(key, std::move(room));
+  add(metrics_.rooms, 1);
+  inc(metrics_.rooms_created);
+  if (auto it = orphans_.find(key); it != orphans_.end()) {
+    for (auto& w : it->second) r->park(std::move(w), now_ms);
+    orphans_.erase(it);
+  }
+  return r;
+}
+
+void RoomShard::park_orphan(std::string_view id, std::shared_ptr<Waiter> waiter) {
+  orphans_[std::string(id)].push_back(std::move(waiter));
+}
+
+void RoomShard::unpark_orphan(std::string_view id, const Waiter* waiter) {
+  auto it = orphans_.find(std::string(id));
+  if (it == orphans_.end()) return;
+  std::erase_if(it->second, [&](const std::shared_ptr<Waiter>& w) { return w.get() == waiter; });
+  if (it->second.empty()) orphans_.erase(it);
+}
+
+std::size_t RoomShard::waiters_for(std::string_view id) {
+  if (Room* r = find(id)) return r->waiter_count();
+  auto it = orphans_.find(std::string(id));
+  return it == orphans_.end() ? 0 : it->second.size();
+}
+
+void RoomShard::janitor(int64_t now_ms) {
+  for (auto it = rooms_.begin(); it != rooms_.end();) {
+    if (it->second->evictable(now_ms, limits_.room_idle_grace_ms)) {
+      auto next = std::next(it);
+      evict(it);
+      it = next;
+    } else {
+      it->second->prune(now_ms);
+      ++it;
+    }
+  }
+}
+
+void RoomShard::evict(std::unordered_map<std::string, std::unique_ptr<Room>>::iterator it) {
+  remember_high_water(it->first, it->second->next_seq());
+  rooms_.erase(it);
+  count_.value.fetch_sub(1);
+  add(metrics_.rooms, -1);
+  inc(metrics_.rooms_evicted);
+}
+
+void RoomShard::remember_high_water(const std::string& id, int64_t next_seq) {
+  auto [it, inserted] = evicted_next_seq_.insert_or_assign(id, next_seq);
+  if (inserted) evicted_order_.push_back(id);
+  while (static_cast<int64_t>(evicted_order_.size()) > limits_.evicted_room_memory) {
+    evicted_next_seq_.erase(evicted_order_.front());
+    evicted_order_.pop_front();
+  }
+}
+
+int64_t RoomShard::first_seq_for(std::string_view id, int64_t now_ms) const {
+  auto it = evicted_next_seq_.find(std::string(id));
+  return it == evicted_next_seq_.end() ? now_ms : std::max(now_ms, it->second);
+}
+
+std::vector<std::shared_ptr<StreamSubscriber>> RoomShard::release_all_subscribers() {
+  std::vector<std::shared_ptr<StreamSubscriber>> out;
+  for (auto& [id, room] : rooms_) {
+    auto subs = room->release_subscribers();
+    out.insert(out.end(), subs.begin(), subs.end());
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<Waiter>> RoomShard::release_all_waiters() {
+  std::vector<std::shared_ptr<Waiter>> out;
+  for (auto& [id, room] : rooms_) {
+    auto ws = room->release_waiters();
+    out.insert(out.end(), ws.begin(), ws.end());
+  }
+  for (auto& [id, ws] : orphans_) out.insert(out.end(), ws.begin(), ws.end());
+  orphans_.clear();
+  return out;
+}
+
+}  // namespace b2b::core

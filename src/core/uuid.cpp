@@ -1,0 +1,28 @@
+#include "core/uuid.h"
+
+#include <sodium.h>
+
+#include <array>
+#include <cstdint>
+
+namespace b2b::core {
+
+std::string random_uuid_v4() {
+  static const int sodium_ready = sodium_init();  // idempotent; < 0 only if the RNG is unusable
+  (void)sodium_ready;
+  std::array<uint8_t, 16> b{};
+  randombytes_buf(b.data(), b.size());
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0x0f]);
+  }
+  return out;
+}
+
+}  // namespace b2b::core

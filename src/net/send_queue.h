@@ -1,0 +1,60 @@
+// A per-connection outbound queue with a byte bound (STYLE.md: "one write in flight,
+// everything else queued" — and, unlike Beast's chat example, bounded). Entries reference
+// immutable shared buffers, so a fan-out to N connections copies no payload bytes.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace b2b::net {
+
+// Bytes kept alive by `owner` (typically a rendered event shared by many queues).
+struct SharedBytes {
+  std::shared_ptr<const void> owner;
+  std::string_view bytes;
+
+  static SharedBytes copy_of(std::string_view s) {
+    auto owned = std::make_shared<const std::string>(s);
+    return SharedBytes{owned, *owned};
+  }
+};
+
+// What happened to a push; the caller must act on kOverLimit (drop the consumer).
+enum class PushResult { kQueued, kOverLimit, kClosed };
+
+class SendQueue {
+ public:
+  explicit SendQueue(int64_t max_live_bytes) : max_live_bytes_(max_live_bytes) {}
+
+  // `counted` entries are live traffic and count towards the bound; uncounted ones (a
+  // connect-time replay, §20.15a) are only paced by the socket.
+  PushResult push(SharedBytes bytes, bool counted);
+  bool empty() const { return items_.empty(); }
+  std::size_t size() const { return items_.size(); }
+  int64_t live_bytes() const { return live_bytes_; }
+
+  // Buffers for one gathered write of up to `max_items` entries / about `max_bytes`.
+  std::size_t front_batch(std::vector<boost::asio::const_buffer>& out, std::size_t max_items,
+                          std::size_t max_bytes) const;
+  void pop(std::size_t n);
+  void close() { closed_ = true; }
+  bool closed() const { return closed_; }
+
+ private:
+  struct Item {
+    SharedBytes bytes;
+    bool counted;
+  };
+  std::deque<Item> items_;
+  int64_t live_bytes_ = 0;
+  const int64_t max_live_bytes_;
+  bool closed_ = false;
+};
+
+}  // namespace b2b::net

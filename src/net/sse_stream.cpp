@@ -1,0 +1,131 @@
+#include "net/sse_stream.h"
+
+#include <boost/asio/write.hpp>
+
+#include <cstdio>
+
+namespace b2b::net {
+
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+constexpr std::string_view kCrlf = "\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+constexpr std::string_view kKeepalive = ": keepalive\n\n";
+constexpr std::size_t kMaxBatchItems = 256;
+constexpr std::size_t kMaxBatchBytes = 256 * 1024;
+}  // namespace
+
+SseStream::SseStream(tcp::socket socket, int64_t max_live_bytes,
+                     std::chrono::milliseconds keepalive)
+    : socket_(std::move(socket)),
+      keepalive_timer_(socket_.get_executor()),
+      keepalive_(keepalive),
+      queue_(max_live_bytes) {
+  boost::system::error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);
+}
+
+void SseStream::start(std::string head, std::function<void()> on_closed) {
+  head_ = std::move(head);
+  on_closed_ = std::move(on_closed);
+  read_until_eof();
+  arm_keepalive();
+  write_more();
+}
+
+PushResult SseStream::push(SharedBytes event, bool counted) {
+  if (done_ || finishing_) return PushResult::kClosed;
+  PushResult r = queue_.push(std::move(event), counted);
+  if (r == PushResult::kQueued && !writing_) write_more();
+  return r;
+}
+
+void SseStream::write_more() {
+  if (writing_ || done_) return;
+  batch_.clear();
+  if (!head_.empty()) batch_.emplace_back(head_.data(), head_.size());
+  batch_.emplace_back();  // placeholder for the chunk-size line
+  const std::size_t first_item = batch_.size();
+  const std::size_t items = queue_.front_batch(batch_, kMaxBatchItems, kMaxBatchBytes);
+  if (items > 0) {
+    std::size_t bytes = 0;
+    for (std::size_t i = first_item; i < batch_.size(); ++i) bytes += batch_[i].size();
+    int n = std::snprintf(chunk_header_.data(), chunk_header_.size(), "%zx\r\n", bytes);
+    batch_[first_item - 1] =
+        boost::asio::const_buffer(chunk_header_.data(), static_cast<std::size_t>(n));
+    batch_.emplace_back(kCrlf.data(), kCrlf.size());
+  } else {
+    batch_.pop_back();
+    if (finishing_) {
+      batch_.emplace_back(kLastChunk.data(), kLastChunk.size());
+    } else if (head_.empty()) {
+      return;  // nothing to write
+    }
+  }
+  writing_ = true;
+  boost::asio::async_write(
+      socket_, batch_,
+      [self = shared_from_this(), items](boost::system::error_code ec, std::size_t) {
+        self->on_written(ec, items);
+      });
+}
+
+void SseStream::on_written(boost::system::error_code ec, std::size_t items) {
+  writing_ = false;
+  head_.clear();
+  if (ec) return closed();
+  const bool wrote_last_chunk = items == 0 && finishing_ && queue_.empty();
+  queue_.pop(items);
+  if (wrote_last_chunk) {
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    return closed();
+  }
+  if (!queue_.empty() || finishing_) write_more();
+}
+
+void SseStream::finish(std::string final_comment) {
+  if (done_ || finishing_) return;
+  if (!final_comment.empty()) queue_.push(SharedBytes::copy_of(final_comment), false);
+  finishing_ = true;
+  if (!writing_) write_more();
+}
+
+void SseStream::abort() {
+  if (done_) return;
+  boost::system::error_code ec;
+  socket_.close(ec);  // pending operations complete with operation_aborted
+  closed();
+}
+
+void SseStream::read_until_eof() {
+  socket_.async_read_some(boost::asio::buffer(read_sink_),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                            if (ec) return self->closed();
+                            self->read_until_eof();  // clients have nothing to say; discard
+                          });
+}
+
+void SseStream::arm_keepalive() {
+  keepalive_timer_.expires_after(keepalive_);
+  keepalive_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->done_) return;
+    // §5.4: the keepalive doubles as the zombie check — a failed write closes the stream.
+    self->queue_.push(SharedBytes{nullptr, kKeepalive}, false);
+    self->write_more();
+    self->arm_keepalive();
+  });
+}
+
+void SseStream::closed() {
+  if (done_) return;
+  done_ = true;
+  queue_.close();
+  keepalive_timer_.cancel();
+  boost::system::error_code ec;
+  socket_.close(ec);
+  if (auto cb = std::move(on_closed_)) cb();
+}
+
+}  // namespace b2b::net

@@ -1,0 +1,105 @@
+#include "net/ws_session.h"
+
+namespace b2b::net {
+
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+WsSession::WsSession(tcp::socket socket, const WsLimits& limits)
+    : ws_(std::move(socket)), queue_(limits.max_live_bytes) {
+  beast::get_lowest_layer(ws_).expires_never();
+  ws_.read_message_max(limits.max_message_bytes);  // larger messages close with 1009
+  ws_.auto_fragment(false);
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = std::chrono::seconds(30);
+  // Beast pings after half the idle timeout without traffic and closes after the full one.
+  t.idle_timeout = limits.ping_interval * 2;
+  t.keep_alive_pings = true;
+  ws_.set_option(t);
+  boost::system::error_code ec;
+  beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);
+}
+
+void WsSession::accept(Request request, std::function<void(bool)> on_accepted) {
+  ws_.async_accept(request, [self = shared_from_this(),
+                             cb = std::move(on_accepted)](beast::error_code ec) { cb(!ec); });
+}
+
+void WsSession::start(std::function<void(std::string_view)> on_message,
+                      std::function<void()> on_closed) {
+  on_message_ = std::move(on_message);
+  on_closed_ = std::move(on_closed);
+  read_next();
+  write_next();
+}
+
+void WsSession::read_next() {
+  ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (ec) return self->closed();
+    auto data = self->read_buffer_.cdata();
+    std::string_view text(static_cast<const char*>(data.data()), data.size());
+    if (self->on_message_) self->on_message_(text);
+    self->read_buffer_.consume(self->read_buffer_.size());
+    if (!self->done_) self->read_next();
+  });
+}
+
+PushResult WsSession::push(SharedBytes json, bool counted) {
+  if (done_ || closing_) return PushResult::kClosed;
+  PushResult r = queue_.push(std::move(json), counted);
+  if (r == PushResult::kQueued) write_next();
+  return r;
+}
+
+void WsSession::write_next() {
+  if (writing_ || done_ || !on_closed_) return;  // not started yet: the queue waits
+  if (queue_.empty()) {
+    if (closing_) {
+      writing_ = true;
+      ws_.async_close(close_code_, [self = shared_from_this()](beast::error_code) {
+        self->writing_ = false;
+        self->closed();
+      });
+    }
+    return;
+  }
+  writing_ = true;
+  std::vector<boost::asio::const_buffer> one;
+  queue_.front_batch(one, 1, SIZE_MAX);
+  ws_.text(true);
+  ws_.async_write(one.front(), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->writing_ = false;
+    if (ec) return self->closed();
+    self->queue_.pop(1);
+    self->write_next();
+  });
+}
+
+void WsSession::close(websocket::close_code code) {
+  if (done_ || closing_) return;
+  closing_ = true;
+  close_code_ = code;
+  write_next();
+}
+
+void WsSession::abort() {
+  if (done_) return;
+  boost::system::error_code ec;
+  beast::get_lowest_layer(ws_).socket().close(ec);
+  closed();
+}
+
+void WsSession::closed() {
+  if (done_) return;
+  done_ = true;
+  queue_.close();
+  boost::system::error_code ec;
+  beast::get_lowest_layer(ws_).socket().close(ec);
+  // The handlers may own this session's owner; release them, but not while one may be
+  // running (closed() can be reached from inside on_message_).
+  boost::asio::post(ws_.get_executor(), [m = std::move(on_message_)] {});
+  if (auto cb = std::move(on_closed_)) cb();
+}
+
+}  // namespace b2b::net

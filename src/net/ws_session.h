@@ -1,0 +1,62 @@
+// A WebSocket connection (ROOMS.md §6.3) over Beast: one read loop handing text to the
+// api, one write in flight with a bounded queue behind it, protocol pings for liveness
+// (§20.15: every client answers them, so dead peers leave presence).
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "net/http_types.h"
+#include "net/send_queue.h"
+
+namespace b2b::net {
+
+struct WsLimits {
+  int64_t max_live_bytes = 8'388'608;
+  std::size_t max_message_bytes = 262'144;
+  std::chrono::milliseconds ping_interval{30'000};
+};
+
+class WsSession : public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(boost::asio::ip::tcp::socket socket, const WsLimits& limits);
+
+  // Completes the upgrade for `request`; `on_accepted(true)` once the 101 is written.
+  void accept(Request request, std::function<void(bool)> on_accepted);
+  // Starts the read loop. `on_message` gets every text/binary message; `on_closed` runs
+  // once when the connection ends.
+  void start(std::function<void(std::string_view)> on_message, std::function<void()> on_closed);
+
+  // Must be called on this session's executor. `json` is one text message.
+  PushResult push(SharedBytes json, bool counted);
+  // Sends a close frame with `code` after what is queued.
+  void close(boost::beast::websocket::close_code code);
+  // Drops the connection now (slow consumer).
+  void abort();
+
+  boost::asio::any_io_executor executor() { return ws_.get_executor(); }
+
+ private:
+  void read_next();
+  void write_next();
+  void closed();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer read_buffer_;
+  SendQueue queue_;
+  std::function<void(std::string_view)> on_message_;
+  std::function<void()> on_closed_;
+  boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool done_ = false;
+};
+
+}  // namespace b2b::net
