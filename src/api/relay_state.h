@@ -1,6 +1,6 @@
 // The state every request handler shares: configuration, the domain shards (one per event
 // loop), the cross-shard limiters and counters. Handlers reach a room by posting work to
-// its shard with `on_room_shard`, never by touching it from elsewhere.
+// its shard with `on_shard`, never by touching it from elsewhere.
 #pragma once
 
 #include <boost/asio/post.hpp>
@@ -48,11 +48,11 @@ class RelayState {
   std::size_t shard_of(std::string_view room_id) const;
   core::RoomShard& shard(std::size_t index) { return *shards_[index]; }
 
-  // Runs `work(shard)` on the thread that owns `room_id`: inline when the caller already is
-  // that thread, otherwise posted to it.
+  // Runs `work(shard)` on shard `s`'s thread: inline when the caller already is that
+  // thread, otherwise posted to it. Take `s = shard_of(id)` in a statement of its own when
+  // `work` captures the id by move (argument evaluation order is unspecified).
   template <class Work>
-  void on_room_shard(std::string_view room_id, Work&& work) {
-    const std::size_t s = shard_of(room_id);
+  void on_shard(std::size_t s, Work&& work) {
     if (net::ShardPool::current_shard() == s) {
       work(*shards_[s]);
     } else {

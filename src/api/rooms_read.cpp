@@ -28,7 +28,8 @@ std::string render_message_list(const std::vector<core::MessagePtr>& messages) {
 void get_transcript(RelayState& state, RoomCall call) {
   const int64_t after = core::js_int_clamped(call.query.get("after"), 0, 0, INT64_MAX);
   const int64_t limit = core::js_int_clamped(call.query.get("limit"), 100, 1, 500);
-  state.on_room_shard(call.room_id, [call = std::move(call), after, limit](core::RoomShard& shard) {
+  const std::size_t shard_index = state.shard_of(call.room_id);
+  state.on_shard(shard_index, [call = std::move(call), after, limit](core::RoomShard& shard) {
     core::Room* room = shard.find(call.room_id);
     if (!room) {
       return call.reply.send(json_response(200, R"({"messages":[],"last_seq":0,"exists":false})"));
@@ -44,7 +45,8 @@ void get_transcript(RelayState& state, RoomCall call) {
 }
 
 void get_room_status(RelayState& state, RoomCall call) {
-  state.on_room_shard(call.room_id, [call = std::move(call)](core::RoomShard& shard) {
+  const std::size_t shard_index = state.shard_of(call.room_id);
+  state.on_shard(shard_index, [call = std::move(call)](core::RoomShard& shard) {
     core::Room* room = shard.find(call.room_id);
     boost::json::object o;
     if (!room) {
@@ -70,8 +72,9 @@ void get_room_status(RelayState& state, RoomCall call) {
 void post_listening(RelayState& state, RoomCall call) {
   auto body = parse_json_body(call.request);
   if (!body) return call.reply.send(error_response(400, body.error().error, body.error().detail));
-  state.on_room_shard(
-      call.room_id, [call = std::move(call), v = std::move(body.value())](core::RoomShard& shard) {
+  const std::size_t shard_index = state.shard_of(call.room_id);
+  state.on_shard(
+      shard_index, [call = std::move(call), v = std::move(body.value())](core::RoomShard& shard) {
         core::Room* room = shard.find(call.room_id);
         if (!room) {  // §6.7: checked before the name
           return call.reply.send(

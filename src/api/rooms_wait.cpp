@@ -107,8 +107,9 @@ class LongPollWaiter final : public core::Waiter,
 void wait_for_messages(RelayState& state, RoomCall call) {
   const int64_t after = core::js_int_clamped(call.query.get("after"), 0, 0, INT64_MAX);
   const int64_t timeout_s = core::js_int_clamped(call.query.get("timeout"), 30, 1, 90);
-  state.on_room_shard(call.room_id, [&state, call = std::move(call), after,
-                                     timeout_s](core::RoomShard& shard) mutable {
+  const std::size_t shard_index = state.shard_of(call.room_id);
+  state.on_shard(shard_index, [&state, call = std::move(call), after,
+                               timeout_s](core::RoomShard& shard) mutable {
     const int64_t now = core::wall_clock_ms();
     core::Room* room = shard.find(call.room_id);
     if (room) {
