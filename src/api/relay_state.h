@@ -61,6 +61,27 @@ class RelayState {
     }
   }
 
+  // Calls `then(core::Result<core::Room*>)` on shard `s` (where the caller must be) with the
+  // room `id`, creating it if needed. At the global room cap, when shard `s` has no idle room
+  // to evict, the other shards are asked in turn to evict one of theirs (§2.3, §20.18), so
+  // the cap is global, not per shard.
+  template <class Then>
+  void get_or_create_room(std::size_t s, std::string_view id, Then&& then, std::size_t asked = 0) {
+    auto room = shards_[s]->get_or_create(id, core::wall_clock_ms());
+    if (room || asked + 1 >= shards_.size() || room.error().error != "room cap reached") {
+      return then(std::move(room));
+    }
+    const std::size_t other = (s + asked + 1) % shards_.size();
+    boost::asio::post(pool_->context(other), [this, s, other, asked, id = std::string(id),
+                                              then = std::forward<Then>(then)]() mutable {
+      shards_[other]->evict_oldest_idle(core::wall_clock_ms());
+      boost::asio::post(pool_->context(s),
+                        [this, s, asked, id = std::move(id), then = std::move(then)]() mutable {
+                          get_or_create_room(s, id, std::move(then), asked + 1);
+                        });
+    });
+  }
+
   // §10.1: the keyed bucket first, then the per-IP global bucket. False = 429.
   bool allow_rate(const std::string& ip, std::string_view key, int64_t now_ms);
 

@@ -50,22 +50,27 @@ void post_message(RelayState& state, RoomCall call) {
   }
 
   const std::size_t shard_index = state.shard_of(call.room_id);
-  state.on_shard(shard_index, [&state, call = std::move(call),
-                               m = std::move(message.value())](core::RoomShard& shard) mutable {
-    const int64_t now = core::wall_clock_ms();
-    auto room = shard.get_or_create(call.room_id, now);
-    if (!room)
-      return call.reply.send(error_response(503, "room cap reached", room.error().detail, 60));
-    const std::size_t ciphertext_len = m.ciphertext.size();
-    core::PostResult r =
-        core::post_to_room(*room.value(), std::move(m), "agent", *state.sender_verifier, now);
-    if (r.refusal) return call.reply.send(refusal_response(r));
-    core::inc(state.metrics.messages_posted_http);
-    core::inc(state.metrics.bytes_relayed, ciphertext_len);
-    std::string out = R"({"ok":true,"id":")";
-    out.append(r.message->id).append(R"(","seq":)").append(std::to_string(r.message->seq));
-    out.push_back('}');
-    call.reply.send(json_response(200, std::move(out)));
+  state.on_shard(shard_index, [&state, shard_index, call = std::move(call),
+                               m = std::move(message.value())](core::RoomShard&) mutable {
+    const std::string room_id = call.room_id;
+    state.get_or_create_room(
+        shard_index, room_id,
+        [&state, call = std::move(call), m = std::move(m)](auto room) mutable {
+          if (!room) {
+            return call.reply.send(
+                error_response(503, "room cap reached", room.error().detail, 60));
+          }
+          const std::size_t ciphertext_len = m.ciphertext.size();
+          core::PostResult r = core::post_to_room(*room.value(), std::move(m), "agent",
+                                                  *state.sender_verifier, core::wall_clock_ms());
+          if (r.refusal) return call.reply.send(refusal_response(r));
+          core::inc(state.metrics.messages_posted_http);
+          core::inc(state.metrics.bytes_relayed, ciphertext_len);
+          std::string out = R"({"ok":true,"id":")";
+          out.append(r.message->id).append(R"(","seq":)").append(std::to_string(r.message->seq));
+          out.push_back('}');
+          call.reply.send(json_response(200, std::move(out)));
+        });
   });
 }
 

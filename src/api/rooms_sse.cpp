@@ -63,29 +63,30 @@ void start_on_room_shard(RelayState& state, std::size_t shard_index,
   auto stream =
       std::make_shared<net::SseStream>(std::move(socket), state.limits.send_queue_max_bytes,
                                        std::chrono::milliseconds(state.limits.sse_keepalive_ms));
-  const int64_t now = core::wall_clock_ms();
-  auto room = shard.get_or_create(join->room_id, now);
-  if (!room) {  // §6.2 step 4: the status is already 200, so the refusal is an event
-    stream->start(sse_head(), [join] {});
-    stream->push(
-        net::SharedBytes::copy_of("data: {\"type\":\"error\",\"error\":\"room cap reached\"}\n\n"),
-        false);
-    stream->finish("");
-    return;
-  }
-  auto member_id = std::make_shared<uint64_t>(0);
-  core::add(state.metrics.sse_connections, 1);
-  core::inc(state.metrics.sse_connects);
-  // Runs once when the connection ends for any reason; the slot goes with `join` (§18.5).
-  stream->start(sse_head(), [&state, &shard, join, member_id] {
-    core::add(state.metrics.sse_connections, -1);
-    if (core::Room* r = shard.find(join->room_id))
-      r->unsubscribe(*member_id, core::wall_clock_ms());
+  state.get_or_create_room(shard_index, join->room_id, [&state, &shard, stream, join](auto room) {
+    if (!room) {  // §6.2 step 4: the status is already 200, so the refusal is an event
+      stream->start(sse_head(), [join] {});
+      stream->push(net::SharedBytes::copy_of(
+                       "data: {\"type\":\"error\",\"error\":\"room cap reached\"}\n\n"),
+                   false);
+      stream->finish("");
+      return;
+    }
+    auto member_id = std::make_shared<uint64_t>(0);
+    core::add(state.metrics.sse_connections, 1);
+    core::inc(state.metrics.sse_connects);
+    // Runs once when the connection ends for any reason; the slot goes with `join` (§18.5).
+    stream->start(sse_head(), [&state, &shard, join, member_id] {
+      core::add(state.metrics.sse_connections, -1);
+      if (core::Room* r = shard.find(join->room_id)) {
+        r->unsubscribe(*member_id, core::wall_clock_ms());
+      }
+    });
+    *member_id = room.value()->subscribe(
+        core::Joiner{std::make_shared<SseSubscriber>(stream), core::StreamKind::kSse, join->after,
+                     join->name, join->box_pub},
+        core::wall_clock_ms());
   });
-  *member_id = room.value()->subscribe(
-      core::Joiner{std::make_shared<SseSubscriber>(stream), core::StreamKind::kSse, join->after,
-                   join->name, join->box_pub},
-      now);
 }
 
 }  // namespace

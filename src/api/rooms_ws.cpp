@@ -173,28 +173,35 @@ void upgrade_websocket(RelayState& state, const std::shared_ptr<net::HttpSession
   auto req = std::make_shared<net::Request>(std::move(request));
   reply.log_stream_opened();
   net::DetachedSocket detached = session->detach();
-  net::hand_off(
-      std::move(detached.socket), state.pool().context(target),
-      [&state, target, room_id = std::move(room_id), ip = std::move(client_ip), slot_holder,
-       req](boost::asio::ip::tcp::socket socket) mutable {
-        core::RoomShard& shard = state.shard(target);
-        if (!shard.get_or_create(room_id, core::wall_clock_ms())) {
-          net::Response res = error_response(503, "room cap reached", "try again later", 60);
-          add_security_headers(res);
-          return net::write_response_and_close(std::move(socket), std::move(res));
-        }
-        net::WsLimits limits;
-        limits.max_live_bytes = state.limits.send_queue_max_bytes;
-        limits.max_message_bytes = static_cast<std::size_t>(state.limits.ws_message_max_bytes);
-        limits.ping_interval = std::chrono::milliseconds(state.limits.ws_ping_ms);
-        auto client = std::make_shared<WsClient>(
-            WsClient{state, shard, room_id, ip.empty() ? std::string("ws") : ip,
-                     std::make_shared<net::WsSession>(std::move(socket), limits),
-                     std::move(*slot_holder), 0});
-        client->ws->accept(std::move(*req), [client](bool ok) {
-          if (ok) accepted(client);
-        });
-      });
+  net::hand_off(std::move(detached.socket), state.pool().context(target),
+                [&state, target, room_id = std::move(room_id), ip = std::move(client_ip),
+                 slot_holder, req](boost::asio::ip::tcp::socket socket) mutable {
+                  core::RoomShard& shard = state.shard(target);
+                  const std::string id = room_id;
+                  state.get_or_create_room(
+                      target, id,
+                      [&state, &shard, socket = std::move(socket), room_id = std::move(room_id),
+                       ip = std::move(ip), slot_holder, req](auto room) mutable {
+                        if (!room) {
+                          net::Response res =
+                              error_response(503, "room cap reached", "try again later", 60);
+                          add_security_headers(res);
+                          return net::write_response_and_close(std::move(socket), std::move(res));
+                        }
+                        net::WsLimits limits;
+                        limits.max_live_bytes = state.limits.send_queue_max_bytes;
+                        limits.max_message_bytes =
+                            static_cast<std::size_t>(state.limits.ws_message_max_bytes);
+                        limits.ping_interval = std::chrono::milliseconds(state.limits.ws_ping_ms);
+                        auto client = std::make_shared<WsClient>(
+                            WsClient{state, shard, room_id, ip.empty() ? std::string("ws") : ip,
+                                     std::make_shared<net::WsSession>(std::move(socket), limits),
+                                     std::move(*slot_holder), 0});
+                        client->ws->accept(std::move(*req), [client](bool ok) {
+                          if (ok) accepted(client);
+                        });
+                      });
+                });
 }
 
 }  // namespace b2b::api

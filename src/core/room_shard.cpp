@@ -29,18 +29,9 @@ Result<Room*> RoomShard::get_or_create(std::string_view id, int64_t now_ms) {
       if (count_.value.compare_exchange_weak(cur, cur + 1)) break;
       continue;
     }
-    auto victim = rooms_.end();
-    for (auto it = rooms_.begin(); it != rooms_.end(); ++it) {
-      if (!it->second->evictable(now_ms, limits_.room_idle_grace_ms)) continue;
-      if (victim == rooms_.end() ||
-          it->second->last_active_ms() < victim->second->last_active_ms()) {
-        victim = it;
-      }
-    }
-    if (victim == rooms_.end()) {
+    if (!evict_oldest_idle(now_ms)) {
       return Error{"room cap reached", "every room is in use; try again later"};
     }
-    evict(victim);
     cur = count_.value.load();
   }
 
@@ -55,6 +46,19 @@ Result<Room*> RoomShard::get_or_create(std::string_view id, int64_t now_ms) {
     orphans_.erase(it);
   }
   return r;
+}
+
+bool RoomShard::evict_oldest_idle(int64_t now_ms) {
+  auto victim = rooms_.end();
+  for (auto it = rooms_.begin(); it != rooms_.end(); ++it) {
+    if (!it->second->evictable(now_ms, limits_.room_idle_grace_ms)) continue;
+    if (victim == rooms_.end() || it->second->last_active_ms() < victim->second->last_active_ms()) {
+      victim = it;
+    }
+  }
+  if (victim == rooms_.end()) return false;
+  evict(victim);
+  return true;
 }
 
 void RoomShard::park_orphan(std::string_view id, std::shared_ptr<Waiter> waiter) {

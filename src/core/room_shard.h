@@ -37,6 +37,10 @@ class RoomShard {
   // past its idle grace is evicted (§2.3 with the §20.18 fix); if none, "room cap reached".
   Result<Room*> get_or_create(std::string_view id, int64_t now_ms);
 
+  // Evicts this shard's least recently active room that is past its idle grace, if any;
+  // another shard at the global cap asks for this (§2.3).
+  bool evict_oldest_idle(int64_t now_ms);
+
   // §20.9: a wait on a missing room is held here and moves into the room when it is created.
   void park_orphan(std::string_view id, std::shared_ptr<Waiter> waiter);
   void unpark_orphan(std::string_view id, const Waiter* waiter);
