@@ -1,6 +1,5 @@
 #include "api/server.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -10,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "api/logging.h"
 #include "api/relay_state.h"
 #include "api/router.h"
 #include "core/clock.h"
@@ -20,14 +20,6 @@ namespace {
 
 constexpr int64_t kRateBucketIdleMs = 5 * 60 * 1000;  // §10.1: idle buckets are discarded
 constexpr int64_t kRateSweepEveryMs = 60 * 1000;
-
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stdout_logger_mt("bot2bot");
-  // §14.1: "[<ISO timestamp>] <METHOD> <normalised path>" — UTC, milliseconds.
-  logger->set_pattern("[%Y-%m-%dT%H:%M:%S.%eZ] %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
-  spdlog::set_default_logger(logger);
-}
 
 // Every janitor interval: prune and evict on each shard's own thread (§2.3, §15).
 class Janitor {
@@ -168,7 +160,8 @@ int run_server(const RelayConfig& config) {
     state.shard(i).release_all_subscribers();
     state.shard(i).release_all_waiters();
   }
-  spdlog::default_logger()->flush();
+  flush_logs();
+  spdlog::shutdown();
   return 0;
 }
 
