@@ -67,6 +67,12 @@ void Router::handle(const std::shared_ptr<net::HttpSession>& session, net::Reque
 
   if (boost::beast::websocket::is_upgrade(req)) {
     if (auto room_id = websocket_room(req.target())) {
+      if (req[http::field::sec_websocket_key].empty()) {  // §6.3: a malformed handshake
+        Reply reply(session, state_, req, RouteLabel::kRoomWs);
+        net::Response res = error_response(400, "bad request", "Sec-WebSocket-Key is missing");
+        res.keep_alive(false);
+        return reply.send(std::move(res));
+      }
       return upgrade_websocket(state_, session, std::move(req), std::move(*room_id), client_ip);
     }
     session->detach();  // §6.3: any other upgrade is dropped without an answer
