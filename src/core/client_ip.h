@@ -37,8 +37,8 @@ bool is_loopback_ip(std::string_view address);
 
 // Walks [peer, X-Forwarded-For right to left] and returns the first address that is not a
 // trusted proxy (what Express calls `req.ip` with `trust proxy`). If every hop is trusted,
-// the left-most one. Entries are trimmed, `::ffff:` stripped, empty entries skipped, and
-// values longer than 64 chars refused (the peer is used instead).
+// the left-most one. Entries are trimmed, `::ffff:` stripped, empty entries skipped; an entry
+// longer than 64 chars ends the walk (the last trusted hop reached so far is the answer).
 std::string client_ip(std::string_view peer, std::string_view x_forwarded_for,
                       const TrustedProxies& trusted);
 

@@ -10,12 +10,24 @@
 namespace b2b::core {
 namespace {
 
-// JSON numbers on the wire carry no exponent when they are integral (§1.1); Boost.JSON
-// would print a double like 60000.0 as "6E4", so integral ttl values go out as integers.
-boost::json::value ttl_value(double ttl) {
+void append_json_string(std::string& out, std::string_view s) {
+  out.append(boost::json::serialize(boost::json::string_view(s)));
+}
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// §1.1: numbers go out without exponent. Integral ttl values print as integers; others in
+// their shortest round-trip form ("30000.5"), which in the §3 range never needs an exponent.
+void append_ttl(std::string& out, double ttl) {
   double integral = 0;
-  if (std::modf(ttl, &integral) == 0.0) return boost::json::value(static_cast<int64_t>(integral));
-  return boost::json::value(ttl);
+  if (std::modf(ttl, &integral) == 0.0) return append_int(out, static_cast<int64_t>(integral));
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, ttl);
+  out.append(buf, r.ptr);
 }
 
 }  // namespace
@@ -29,24 +41,38 @@ MessagePtr make_message(MessageDraft d, int64_t seq, int64_t ts) {
   m->ttl_ms = d.ttl_ms;
   m->accounted_bytes = d.ciphertext.size() + 512;
 
-  boost::json::object o;
-  o.reserve(13);
-  o.emplace("type", "message");
-  o.emplace("seq", seq);
-  o.emplace("id", m->id);
-  o.emplace("sender", m->sender);
-  o.emplace("sender_verified", d.sender_verified);
-  o.emplace("ciphertext", std::move(d.ciphertext));
-  o.emplace("nonce", std::move(d.nonce));
-  o.emplace("ts", ts);
-  if (d.ttl_ms && *d.ttl_ms > 0) o.emplace("ttl_ms", ttl_value(*d.ttl_ms));
-  if (d.reply_to) o.emplace("reply_to", std::move(*d.reply_to));
-  if (d.signature) {
-    o.emplace("sender_sig", std::move(d.signature->sender_sig));
-    o.emplace("sender_ts", d.signature->sender_ts);
-    o.emplace("sender_nonce", std::move(d.signature->sender_nonce));
+  // Rendered by hand, once: this is the hot path of every post (§2.5 key order, no _bytes).
+  std::string j;
+  j.reserve(d.ciphertext.size() + m->sender.size() + 256);
+  j.append(R"({"type":"message","seq":)");
+  append_int(j, seq);
+  j.append(R"(,"id":")").append(m->id).append(R"(","sender":)");
+  append_json_string(j, m->sender);
+  j.append(R"(,"sender_verified":)").append(d.sender_verified ? "true" : "false");
+  j.append(R"(,"ciphertext":)");
+  append_json_string(j, d.ciphertext);
+  j.append(R"(,"nonce":)");
+  append_json_string(j, d.nonce);
+  j.append(R"(,"ts":)");
+  append_int(j, ts);
+  if (d.ttl_ms && *d.ttl_ms > 0) {
+    j.append(R"(,"ttl_ms":)");
+    append_ttl(j, *d.ttl_ms);
   }
-  m->event = render_event(boost::json::serialize(o));
+  if (d.reply_to) {
+    j.append(R"(,"reply_to":)");
+    append_json_string(j, *d.reply_to);
+  }
+  if (d.signature) {  // §20.3: relayed so recipients can verify the sender themselves
+    j.append(R"(,"sender_sig":)");
+    append_json_string(j, d.signature->sender_sig);
+    j.append(R"(,"sender_ts":)");
+    append_int(j, d.signature->sender_ts);
+    j.append(R"(,"sender_nonce":)");
+    append_json_string(j, d.signature->sender_nonce);
+  }
+  j.push_back('}');
+  m->event = render_event(j);
   return m;
 }
 

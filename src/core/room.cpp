@@ -28,8 +28,8 @@ Room::~Room() {
 
 std::optional<Error> Room::check_budget(std::size_t ciphertext_len) const {
   const int64_t bytes = static_cast<int64_t>(ciphertext_len) + 512;
-  if (room_bytes_ + bytes > limits_.room_max_bytes) {
-    return Error{std::string(kRoomFull), "this room holds its maximum of buffered bytes"};
+  if (bytes > limits_.room_max_bytes) {
+    return Error{std::string(kRoomFull), "the message is larger than this room's byte cap"};
   }
   if (budget_.used() + bytes > limits_.global_max_bytes) {
     return Error{std::string(kGlobalFull), "the relay's buffer budget is spent"};
@@ -37,20 +37,24 @@ std::optional<Error> Room::check_budget(std::size_t ciphertext_len) const {
   return std::nullopt;
 }
 
-Result<MessagePtr> Room::append(MessageDraft draft, int64_t now_ms) {
+Result<MessagePtr> Room::append(MessageDraft draft, int64_t now_ms, bool lock_first) {
+  prune(now_ms);  // expired messages must not count against the budgets
   if (auto e = check_budget(draft.ciphertext.size())) return *e;
   const int64_t bytes = static_cast<int64_t>(draft.ciphertext.size()) + 512;
   if (!budget_.try_reserve(bytes)) {
     return Error{std::string(kGlobalFull), "the relay's buffer budget is spent"};
   }
+  // §20.17: the per-room byte cap trims the oldest messages, as the count cap does, so a busy
+  // room stays writable and cannot starve the others of the global budget.
+  while (!buffer_.empty() && room_bytes_ + bytes > limits_.room_max_bytes) drop_message_front();
+  if (lock_first) lock_signed_only(now_ms);  // §4.5: announced before the locking message
+
   MessagePtr m = make_message(std::move(draft), next_seq_++, now_ms);
   room_bytes_ += bytes;
   buffer_.push_back(m);
   prune(now_ms);
   last_active_ms_ = now_ms;
-
-  inc(metrics_.messages_delivered, members_.size());
-  broadcast(m->event, now_ms);
+  inc(metrics_.messages_delivered, broadcast(m->event, now_ms));
 
   // §18.4: waiters wake after the message is in the buffer. A waiter may stay parked.
   const int64_t last = last_seq();
@@ -58,10 +62,10 @@ Result<MessagePtr> Room::append(MessageDraft draft, int64_t now_ms) {
   return m;
 }
 
-void Room::lock_signed_only() {
+void Room::lock_signed_only(int64_t now_ms) {
   if (signed_only_) return;
   signed_only_ = true;
-  broadcast(render_event(R"({"type":"locked"})"), last_active_ms_);
+  broadcast(render_event(R"({"type":"locked"})"), now_ms);
 }
 
 uint64_t Room::subscribe(Joiner j, int64_t now_ms) {
@@ -188,14 +192,16 @@ bool Room::evictable(int64_t now_ms, int64_t grace_ms) const {
   return members_.empty() && waiters_.empty() && now_ms - last_active_ms_ > grace_ms;
 }
 
-void Room::broadcast(const EventPtr& event, int64_t now_ms) {
+std::size_t Room::broadcast(const EventPtr& event, int64_t now_ms) {
   bool dropped = false;
+  std::size_t queued = 0;
   for (auto it = members_.begin(); it != members_.end();) {
     const Delivery d = it->subscriber->deliver(event, /*replay=*/false);
     if (d == Delivery::kQueued) {
       // §5.1: an SSE member is "seen" whenever the server writes to it.
       if (it->kind == StreamKind::kSse) it->last_seen_ms = now_ms;
       ++it;
+      ++queued;
       continue;
     }
     auto gone = std::move(it->subscriber);
@@ -208,6 +214,7 @@ void Room::broadcast(const EventPtr& event, int64_t now_ms) {
     }
   }
   if (dropped) broadcast_presence(now_ms);
+  return queued;
 }
 
 void Room::broadcast_presence(int64_t now_ms) {

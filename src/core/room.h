@@ -57,15 +57,17 @@ class Room {
   const std::string& id() const { return id_; }
 
   // --- posting (§6.1 steps 5 and 9) ---------------------------------------------------
-  // Would a message of this ciphertext length fit the per-room and global budgets?
+  // Would a message of this ciphertext length fit the global budget (and, alone, the room's)?
   std::optional<Error> check_budget(std::size_t ciphertext_len) const;
   // Assigns the next seq, appends, prunes, fans out and wakes waiters — one step (§18.1,
-  // §18.4). Fails only if the budget was spent meanwhile by another shard.
-  Result<MessagePtr> append(MessageDraft draft, int64_t now_ms);
+  // §18.4). Oldest messages make way under the per-room byte cap. With `lock_first` the room
+  // becomes signed-only and says so just before this message (§7.3). Fails only if the
+  // global budget was spent meanwhile by another shard (then nothing changed).
+  Result<MessagePtr> append(MessageDraft draft, int64_t now_ms, bool lock_first = false);
 
   bool signed_only() const { return signed_only_; }
-  // §7.3: lock the room and announce it before the locking message is broadcast.
-  void lock_signed_only();
+  // §7.3: lock the room and broadcast {"type":"locked"} (once).
+  void lock_signed_only(int64_t now_ms);
 
   // --- streams (§6.2, §6.3, §5) --------------------------------------------------------
   // Replays, sends `ready`, registers and broadcasts presence — atomically (§18.2).
@@ -104,7 +106,8 @@ class Room {
   void bump_activity(int64_t now_ms) { last_active_ms_ = now_ms; }
 
  private:
-  void broadcast(const EventPtr& event, int64_t now_ms);
+  // Returns how many members took the event.
+  std::size_t broadcast(const EventPtr& event, int64_t now_ms);
   void broadcast_presence(int64_t now_ms);
   EventPtr render_ready(StreamKind kind, int64_t now_ms) const;
   void drop_message_front();

@@ -16,6 +16,7 @@ PostResult refuse(PostRefusal r, std::string detail) {
 
 PostResult post_to_room(Room& room, IncomingMessage in, std::string_view default_sender,
                         SenderVerifier& verifier, int64_t now_ms) {
+  room.prune(now_ms);  // expired messages do not count against the budgets
   // Step 5: budgets, before the signature, so a refused retry keeps its nonce (§6.1 notes).
   if (auto e = room.check_budget(in.ciphertext.size())) {
     bool global = e->error.rfind("global", 0) == 0;
@@ -40,12 +41,10 @@ PostResult post_to_room(Room& room, IncomingMessage in, std::string_view default
     draft.nonce = to_standard_alphabet(in.nonce);
   }
 
-  if (!room.signed_only() && in.signed_only) {  // step 7
-    if (!in.is_signed) {
-      return refuse(PostRefusal::kSignedOnlyNeedsSig,
-                    "signed_only:true locks a room and needs a valid sender signature");
-    }
-    room.lock_signed_only();
+  const bool locks = !room.signed_only() && in.signed_only;  // step 7
+  if (locks && !in.is_signed) {
+    return refuse(PostRefusal::kSignedOnlyNeedsSig,
+                  "signed_only:true locks a room and needs a valid sender signature");
   }
   if (room.signed_only() && !in.is_signed) {  // step 8
     return refuse(PostRefusal::kRoomLocked, "this room only accepts signed posts");
@@ -53,7 +52,7 @@ PostResult post_to_room(Room& room, IncomingMessage in, std::string_view default
 
   draft.ttl_ms = in.ttl_ms;
   draft.reply_to = std::move(in.reply_to);
-  auto appended = room.append(std::move(draft), now_ms);  // step 9
+  auto appended = room.append(std::move(draft), now_ms, locks);  // step 9
   if (!appended) {
     return refuse(PostRefusal::kGlobalBufferFull, appended.error().detail);
   }

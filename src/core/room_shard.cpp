@@ -100,17 +100,24 @@ void RoomShard::evict(std::unordered_map<std::string, std::unique_ptr<Room>>::it
 }
 
 void RoomShard::remember_high_water(const std::string& id, int64_t next_seq) {
-  auto [it, inserted] = evicted_next_seq_.insert_or_assign(id, next_seq);
-  if (inserted) evicted_order_.push_back(id);
-  while (static_cast<int64_t>(evicted_order_.size()) > limits_.evicted_room_memory) {
-    evicted_next_seq_.erase(evicted_order_.front());
+  const uint64_t gen = ++evicted_generation_;
+  evicted_next_seq_.insert_or_assign(id, HighWater{next_seq, gen});
+  evicted_order_.emplace_back(id, gen);
+  // Bound by live entries; queue positions left behind by a re-eviction are skipped.
+  while (static_cast<int64_t>(evicted_next_seq_.size()) > limits_.evicted_room_memory ||
+         evicted_order_.size() > 2 * evicted_next_seq_.size() + 16) {
+    auto [old_id, old_gen] = std::move(evicted_order_.front());
     evicted_order_.pop_front();
+    auto it = evicted_next_seq_.find(old_id);
+    if (it != evicted_next_seq_.end() && it->second.generation == old_gen) {
+      evicted_next_seq_.erase(it);
+    }
   }
 }
 
 int64_t RoomShard::first_seq_for(std::string_view id, int64_t now_ms) const {
   auto it = evicted_next_seq_.find(std::string(id));
-  return it == evicted_next_seq_.end() ? now_ms : std::max(now_ms, it->second);
+  return it == evicted_next_seq_.end() ? now_ms : std::max(now_ms, it->second.next_seq);
 }
 
 std::vector<std::shared_ptr<StreamSubscriber>> RoomShard::release_all_subscribers() {

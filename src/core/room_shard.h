@@ -68,8 +68,15 @@ class RoomShard {
   RoomCount& count_;
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Waiter>>> orphans_;
-  std::unordered_map<std::string, int64_t> evicted_next_seq_;
-  std::deque<std::string> evicted_order_;  // FIFO bound on evicted_next_seq_
+  // §20.8 memory, bounded FIFO: an entry's generation tells a stale queue position (the
+  // room was evicted again since) from the live one.
+  struct HighWater {
+    int64_t next_seq;
+    uint64_t generation;
+  };
+  std::unordered_map<std::string, HighWater> evicted_next_seq_;
+  std::deque<std::pair<std::string, uint64_t>> evicted_order_;
+  uint64_t evicted_generation_ = 0;
 };
 
 }  // namespace b2b::core
