@@ -28,7 +28,7 @@ test-asan: deps
 
 test-tsan: deps
 	cmake --preset tsan && cmake --build --preset tsan
-	TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --preset tsan -L 'unit|concurrency'
 
 format:
 	find src tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i
