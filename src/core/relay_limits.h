@@ -45,6 +45,9 @@ struct RelayLimits {
   int64_t heartbeat_visible_ms = 60'000;
   // §20.6: heartbeat entries kept per room (oldest dropped first).
   int64_t heartbeats_per_room_max = 256;
+  // §9: claim cursors per handle (least recently claimed dropped first) and the lease.
+  int64_t claim_cursors_per_handle_max = 64;
+  int64_t claim_ttl_ms = 60'000;
   // §20.8: high-water seqs remembered for evicted rooms.
   int64_t evicted_room_memory = 100'000;
 };

@@ -6,7 +6,11 @@ namespace b2b::core {
 
 RoomShard::RoomShard(const RelayLimits& limits, ByteBudget& budget, Metrics& metrics,
                      RoomCount& count)
-    : limits_(limits), budget_(budget), metrics_(metrics), count_(count) {}
+    : limits_(limits),
+      budget_(budget),
+      metrics_(metrics),
+      count_(count),
+      claims_(static_cast<std::size_t>(limits.claim_cursors_per_handle_max)) {}
 
 RoomShard::~RoomShard() {
   count_.value.fetch_sub(static_cast<int64_t>(rooms_.size()));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/byte_budget.h"
+#include "core/claims.h"
 #include "core/metrics.h"
 #include "core/relay_limits.h"
 #include "core/result.h"
@@ -50,6 +51,8 @@ class RoomShard {
   // §2.3 janitor pass: prune every room, evict idle ones.
   void janitor(int64_t now_ms);
   std::size_t room_count() const { return rooms_.size(); }
+  // Claim cursors of the rooms this shard owns; they outlive room eviction (§2.3).
+  ClaimBook& claims() { return claims_; }
 
   // Shutdown: every subscriber and waiter, detached from their rooms.
   std::vector<std::shared_ptr<StreamSubscriber>> release_all_subscribers();
@@ -67,6 +70,7 @@ class RoomShard {
   Metrics& metrics_;
   RoomCount& count_;
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
+  ClaimBook claims_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Waiter>>> orphans_;
   // §20.8 memory, bounded FIFO: an entry's generation tells a stale queue position (the
   // room was evicted again since) from the live one.
