@@ -19,6 +19,7 @@ class ByteBudget {
     return true;
   }
   void release(int64_t n) { used_.fetch_sub(n, std::memory_order_relaxed); }
+  bool would_fit(int64_t n) const { return used() + n <= max_; }
   int64_t used() const { return used_.load(std::memory_order_relaxed); }
 
  private:

@@ -1,0 +1,37 @@
+// IDENTITY.md §1.4: the primitives the server itself runs, mapped to libsodium.
+// The server only ever verifies; signing and box helpers exist for tests and vectors.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace b2b::identity {
+
+// SHA-256 of `bytes` as 64 lowercase hex digits (§1.4 "Digests").
+std::string sha256_hex(std::string_view bytes);
+
+// True if `sig_b64` (strict canonical base64 of 64 bytes, §1.3) is a valid detached
+// Ed25519 signature over `message` by `sign_pub_b64` (strict canonical base64 of 32 bytes).
+// Stricter than tweetnacl, as §1.4 allows: refuses malleable (S >= L) signatures, the
+// all-zero key, and keys that are not canonical points of the main subgroup (small order
+// included), so nobody can register a key that "verifies" forged messages.
+bool verify_detached(std::string_view sign_pub_b64, std::string_view message,
+                     std::string_view sig_b64);
+
+// True if the 32 raw bytes form a public key verify_detached would accept.
+bool is_acceptable_sign_pub(std::string_view pub_bytes);
+
+// X25519 public key for a 32-byte secret used directly as the scalar (§1.4: the clients'
+// box keys; NOT crypto_box_seed_keypair, which hashes the seed). nullopt on a bad size.
+std::optional<std::string> x25519_public_from_secret(std::string_view secret32);
+
+// Ed25519 key pair from a 32-byte seed, and a detached signature: for tests and tools.
+struct SigningKeyPair {
+  std::string public_key;  // 32 bytes
+  std::string secret_key;  // 64 bytes (libsodium layout: seed || public key)
+};
+std::optional<SigningKeyPair> signing_key_from_seed(std::string_view seed32);
+std::string sign_detached(const SigningKeyPair& key, std::string_view message);
+
+}  // namespace b2b::identity
