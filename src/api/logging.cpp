@@ -31,6 +31,8 @@ void setup_logging(const std::string& level) {
   spdlog::flush_every(std::chrono::seconds(1));
 }
 
-void flush_logs() { spdlog::default_logger()->flush(); }
+void flush_logs() {
+  spdlog::default_logger()->flush();
+}
 
 }  // namespace b2b::api

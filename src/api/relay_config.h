@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "api/identity_services.h"
 #include "core/relay_limits.h"
 
 namespace b2b::api {
@@ -18,6 +19,7 @@ struct RelayConfig {
   std::string log_level = "info";
   std::optional<std::string> metrics_token;
   core::RelayLimits limits;
+  IdentityConfig identity;
   std::size_t header_limit_bytes = 16 * 1024;
   int keepalive_timeout_s = 120;
   int shutdown_grace_ms = 3000;  // how long SIGTERM waits for streams to drain

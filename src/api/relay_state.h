@@ -24,6 +24,8 @@
 
 namespace b2b::api {
 
+struct IdentityServices;
+
 class RelayState {
  public:
   // The state outlives the event loops (handlers destroyed with a loop may still hold slots
@@ -43,6 +45,7 @@ class RelayState {
   core::ConcurrencyLimiter streams_per_ip;
   core::ConcurrencyLimiter waiters_per_ip;
   std::unique_ptr<core::SenderVerifier> sender_verifier;
+  IdentityServices* ids = nullptr;  // identities, store, inboxes (owned by run_server)
   const int64_t started_ms;
 
   std::size_t shard_of(std::string_view room_id) const;

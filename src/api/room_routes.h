@@ -26,6 +26,8 @@ void wait_for_messages(RelayState& state, RoomCall call);  // rooms_wait.cpp
 void get_transcript(RelayState& state, RoomCall call);     // rooms_read.cpp
 void get_room_status(RelayState& state, RoomCall call);    // rooms_read.cpp
 void post_listening(RelayState& state, RoomCall call);     // rooms_read.cpp
+void claim_message(RelayState& state, RoomCall call);      // rooms_claim.cpp
+void ack_message(RelayState& state, RoomCall call);        // rooms_claim.cpp
 // rooms_ws.cpp: the upgrade path is matched on the raw target (§6.3), not by the router.
 void upgrade_websocket(RelayState& state, const std::shared_ptr<net::HttpSession>& session,
                        net::Request request, std::string room_id, std::string client_ip);

@@ -24,6 +24,8 @@ net::Response refusal_response(const core::PostResult& r) {
                             60);
     case core::PostRefusal::kBadSignature:
       return error_response(401, "bad sender_sig", r.detail);
+    case core::PostRefusal::kSignatureBusy:
+      return error_response(429, "replay-cache full for this handle", r.detail, 5);
     case core::PostRefusal::kSignedOnlyNeedsSig:
       return error_response(400, "signed_only requires sender_sig", r.detail);
     case core::PostRefusal::kRoomLocked:

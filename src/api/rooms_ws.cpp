@@ -125,6 +125,8 @@ void WsClient::on_post(core::Room& room, const boost::json::value& frame, int64_
       return send_error(503, "global room buffer full", r.detail);
     case core::PostRefusal::kBadSignature:
       return send_error(401, "bad sender_sig", r.detail);
+    case core::PostRefusal::kSignatureBusy:
+      return send_error(429, "replay-cache full for this handle", r.detail);
     case core::PostRefusal::kSignedOnlyNeedsSig:
       return send_error(400, "signed_only requires sender_sig", r.detail);
     case core::PostRefusal::kRoomLocked:

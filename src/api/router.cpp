@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/generic_routes.h"
+#include "api/identity_routes.h"
 #include "api/responses.h"
 #include "api/room_routes.h"
 #include "core/client_ip.h"
@@ -35,6 +36,8 @@ constexpr RoomAction kRoomActions[] = {
     {"transcript", http::verb::get, RouteLabel::kRoomTranscript, &get_transcript},
     {"status", http::verb::get, RouteLabel::kRoomStatus, &get_room_status},
     {"listening", http::verb::post, RouteLabel::kRoomListening, &post_listening},
+    {"claim", http::verb::post, RouteLabel::kRoomClaim, &claim_message},
+    {"ack", http::verb::post, RouteLabel::kRoomAck, &ack_message},
 };
 
 // §6.3: the upgrade path is matched raw — not decoded, case-sensitive, no trailing slash.
@@ -140,6 +143,18 @@ void Router::handle(const std::shared_ptr<net::HttpSession>& session, net::Reque
       if (g.label == RouteLabel::kStatus) return get_status(state_, reply);
       return get_version(reply);
     }
+  }
+
+  // IDENTITY.md §2: /api/identity/register and /api/identity/{handle}
+  if (segs.size() == 3 && iequals(segs[0], "api") && iequals(segs[1], "identity")) {
+    if (iequals(segs[2], "register") && method == http::verb::post) {
+      return register_identity(state_, Reply(session, state_, req, RouteLabel::kIdentity), req,
+                               client_ip);
+    }
+    if (!method_matches(http::verb::get, method)) {
+      return finish_unmatched(RouteLabel::kIdentity, http::verb::get);
+    }
+    return get_identity(state_, Reply(session, state_, req, RouteLabel::kIdentity), segs[2]);
   }
 
   if (segs.size() == 1 && iequals(segs[0], "metrics")) {

@@ -9,11 +9,14 @@
 #include <iostream>
 #include <thread>
 
+#include "api/identity_services.h"
 #include "api/logging.h"
 #include "api/relay_state.h"
 #include "api/router.h"
+#include "api/signed_sender.h"
 #include "core/clock.h"
 #include "net/listener.h"
+#include "store/sqlite_store.h"
 
 namespace b2b::api {
 namespace {
@@ -102,6 +105,34 @@ class Shutdown {
   bool started_ = false;
 };
 
+// Opens the store under --data-dir and loads what it holds. nullptr (after one line on
+// stderr naming the file) if the store cannot be used.
+std::unique_ptr<IdentityServices> open_identity_services(const RelayConfig& config,
+                                                         std::size_t shards) {
+  auto opened = store::open_sqlite_store(config.data_dir);
+  if (!opened) {
+    std::cerr << "bot2bot: " << opened.error().error << ": " << opened.error().detail << "\n";
+    return nullptr;
+  }
+  auto ids = std::make_unique<IdentityServices>(std::move(opened.value()), config.identity, shards);
+  auto snapshot = ids->store->load();
+  if (!snapshot) {
+    std::cerr << "bot2bot: " << snapshot.error().error << ": " << snapshot.error().detail << "\n";
+    return nullptr;
+  }
+  store::Snapshot& s = snapshot.value();
+  ids->registry.load(s.identities);
+  for (const auto& d : s.dms) {
+    auto e = std::make_shared<identity::Envelope>(
+        identity::Envelope{d.seq, d.id, d.ciphertext, d.nonce, d.sender_eph_pub, d.from_handle,
+                           d.from_verified, d.ts, d.from_sig, d.from_ts});
+    ids->inboxes[std::hash<std::string_view>{}(d.recipient) % shards]->restore(d.recipient, e);
+  }
+  for (const auto& c : s.claim_cursors) ids->restored_cursors.add(c.handle, c.room_key, c.cursor);
+  for (const auto& h : s.room_high_waters) ids->restored_high_water[h.room_key] = h.next_seq;
+  return ids;
+}
+
 }  // namespace
 
 int run_server(const RelayConfig& config) {
@@ -121,7 +152,11 @@ int run_server(const RelayConfig& config) {
 
   std::size_t threads = config.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  auto ids = open_identity_services(config, threads);
+  if (!ids) return 1;
   RelayState state(config, std::move(trusted.value()), threads);
+  state.ids = ids.get();
+  state.sender_verifier = std::make_unique<SignedSenderVerifier>(*ids);
   net::ShardPool pool(threads);
   state.attach(pool);
   Router router(state);
@@ -159,7 +194,9 @@ int run_server(const RelayConfig& config) {
   for (std::size_t i = 0; i < threads; ++i) {
     state.shard(i).release_all_subscribers();
     state.shard(i).release_all_waiters();
+    ids->inboxes[i]->release_all_waiters();
   }
+  ids->store->close();  // every acknowledged write is already committed; this is the rest
   flush_logs();
   spdlog::shutdown();
   return 0;

@@ -74,6 +74,11 @@ int serve_command(int argc, char** argv) {
                  "Bearer token for /metrics from non-loopback clients (default: loopback only)")
       ->envname("METRICS_TOKEN");
 
+  std::string admin_token;
+  app.add_option("--admin-token", admin_token,
+                 "Operator token that may register reserved handles (IDENTITY.md §2.4)")
+      ->envname("IDENTITY_ADMIN_TOKEN");
+
   auto limit = [&](const char* flag, auto& value, const char* env, const char* help) {
     app.add_option(flag, value, help)->envname(env)->capture_default_str()->group("Limits");
   };
@@ -110,6 +115,13 @@ int serve_command(int argc, char** argv) {
         "How often idle rooms are evicted and buffers pruned");
   limit("--room-grace-ms", l.room_idle_grace_ms, "ROOM_IDLE_GRACE_MS",
         "Idle time before an empty room may be evicted");
+  limit("--identities-max", cfg.identity.identities_max, "IDENTITIES_MAX",
+        "Registered identities (inactive ones are collected at the cap)");
+  limit("--identity-gc-inactive-ms", cfg.identity.identity_gc_inactive_ms, "IDENTITY_GC_INACTIVE_MS",
+        "Inactivity after which an identity may be collected at the cap (min 7 days)");
+  limit("--dm-pool-max-bytes", cfg.identity.dm_pool_max_bytes, "INBOX_GLOBAL_MAX_BYTES",
+        "Bytes held by all DM inboxes together (ciphertext + 512 per envelope)");
+  limit("--claim-ttl-ms", l.claim_ttl_ms, "CLAIM_TTL_MS", "Default claim lease (60000-300000)");
   limit("--header-limit", cfg.header_limit_bytes, "HEADER_LIMIT_BYTES",
         "Request line + headers limit (431 above)");
   limit("--keepalive-timeout-s", cfg.keepalive_timeout_s, "KEEPALIVE_TIMEOUT_S",
@@ -134,6 +146,10 @@ int serve_command(int argc, char** argv) {
     return 2;
   }
   if (!metrics_token.empty()) cfg.metrics_token = metrics_token;
+  if (!admin_token.empty()) cfg.identity.admin_token = admin_token;
+  // §2.5: values below 7 days are raised to 7 days.
+  cfg.identity.identity_gc_inactive_ms =
+      std::max<int64_t>(cfg.identity.identity_gc_inactive_ms, 7LL * 24 * 3600 * 1000);
   return api::run_server(cfg);
 }
 

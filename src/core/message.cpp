@@ -32,6 +32,13 @@ void append_ttl(std::string& out, double ttl) {
 
 }  // namespace
 
+std::string Message::record_json() const {
+  constexpr std::string_view kTypePrefix = R"({"type":"message",)";
+  std::string out = "{";
+  out.append(event->json().substr(kTypePrefix.size()));
+  return out;
+}
+
 MessagePtr make_message(MessageDraft d, int64_t seq, int64_t ts) {
   auto m = std::make_shared<Message>();
   m->seq = seq;

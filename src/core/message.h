@@ -41,6 +41,9 @@ struct Message {
   //  [sender_sig,sender_ts,sender_nonce]} — the same record on every path (§20.2).
   EventPtr event;
 
+  // The record without "type" — the claim answer's `message` (§9.2 lists its keys exactly).
+  std::string record_json() const;
+
   // §2.6: expired when a positive ttl has elapsed.
   bool expired(int64_t now_ms) const {
     return ttl_ms && *ttl_ms > 0 &&

@@ -18,6 +18,16 @@ const char* route_label_name(RouteLabel r) {
       return "/api/rooms/:id/transcript";
     case RouteLabel::kRoomStatus:
       return "/api/rooms/:id/status";
+    case RouteLabel::kRoomClaim:
+      return "/api/rooms/:id/claim";
+    case RouteLabel::kRoomAck:
+      return "/api/rooms/:id/ack";
+    case RouteLabel::kIdentity:
+      return "/api/identity/*";
+    case RouteLabel::kDirectMessages:
+      return "/api/dm/:handle/*";
+    case RouteLabel::kAgents:
+      return "/api/agents/*";
     case RouteLabel::kRoomListening:
       return "/api/rooms/:id/listening";
     case RouteLabel::kRoomOther:

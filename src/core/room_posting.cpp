@@ -27,7 +27,11 @@ PostResult post_to_room(Room& room, IncomingMessage in, std::string_view default
   MessageDraft draft;
   if (in.is_signed) {  // step 6
     auto v = verifier.verify(room.id(), in, now_ms);
-    if (!v) return refuse(PostRefusal::kBadSignature, v.error().detail);
+    if (!v) {
+      const bool busy = v.error().error != "bad sender_sig";
+      return refuse(busy ? PostRefusal::kSignatureBusy : PostRefusal::kBadSignature,
+                    v.error().detail);
+    }
     draft.sender = "@" + v.value().handle;
     draft.sender_verified = true;
     draft.signature = std::move(v.value().signature);

@@ -42,6 +42,10 @@ Result<Room*> RoomShard::get_or_create(std::string_view id, int64_t now_ms) {
   auto room =
       std::make_unique<Room>(key, now_ms, first_seq_for(key, now_ms), limits_, budget_, metrics_);
   Room* r = room.get();
+  if (auto hw = evicted_next_seq_.find(key);
+      hw != evicted_next_seq_.end() && hw->second.signed_only) {
+    r->lock_signed_only(now_ms);  // §20.5: no silent downgrade after an eviction
+  }
   rooms_.emplace(key, std::move(room));
   add(metrics_.rooms, 1);
   inc(metrics_.rooms_created);
@@ -96,17 +100,18 @@ void RoomShard::janitor(int64_t now_ms) {
 }
 
 void RoomShard::evict(std::unordered_map<std::string, std::unique_ptr<Room>>::iterator it) {
-  remember_high_water(it->first, it->second->next_seq());
+  remember_evicted(*it->second);
   rooms_.erase(it);
   count_.value.fetch_sub(1);
   add(metrics_.rooms, -1);
   inc(metrics_.rooms_evicted);
 }
 
-void RoomShard::remember_high_water(const std::string& id, int64_t next_seq) {
+void RoomShard::remember_evicted(const Room& room) {
   const uint64_t gen = ++evicted_generation_;
-  evicted_next_seq_.insert_or_assign(id, HighWater{next_seq, gen});
-  evicted_order_.emplace_back(id, gen);
+  evicted_next_seq_.insert_or_assign(room.id(),
+                                     HighWater{room.next_seq(), gen, room.signed_only()});
+  evicted_order_.emplace_back(room.id(), gen);
   // Bound by live entries; queue positions left behind by a re-eviction are skipped.
   while (static_cast<int64_t>(evicted_next_seq_.size()) > limits_.evicted_room_memory ||
          evicted_order_.size() > 2 * evicted_next_seq_.size() + 16) {

@@ -63,7 +63,7 @@ class RoomShard {
 
  private:
   void evict(std::unordered_map<std::string, std::unique_ptr<Room>>::iterator it);
-  void remember_high_water(const std::string& id, int64_t next_seq);
+  void remember_evicted(const Room& room);
 
   const RelayLimits& limits_;
   ByteBudget& budget_;
@@ -77,6 +77,7 @@ class RoomShard {
   struct HighWater {
     int64_t next_seq;
     uint64_t generation;
+    bool signed_only;  // §20.5: a lock outlives the room's eviction
   };
   std::unordered_map<std::string, HighWater> evicted_next_seq_;
   std::deque<std::pair<std::string, uint64_t>> evicted_order_;

@@ -204,7 +204,7 @@ TEST_F(RoomShardTest, RecreatedRoomStartsFresh) {
   shard.janitor(100'000);
   ASSERT_EQ(shard.find("ROOMAA"), nullptr);
   Room* again = create("ROOMAA", 200'000);
-  EXPECT_FALSE(again->signed_only());
+  EXPECT_TRUE(again->signed_only());  // §20.5: the lock is remembered across the eviction
   EXPECT_EQ(again->last_seq(), 0);
   EXPECT_EQ(again->status(200'000).age_seconds, 0);
   EXPECT_EQ(again->next_seq(), 200'000);  // wall clock is ahead of the old high-water

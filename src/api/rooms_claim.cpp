@@ -1,0 +1,282 @@
+// POST /api/rooms/{id}/claim and /ack (ROOMS.md §9, IDENTITY.md §5.8): an at-least-once pull
+// with a server-side cursor. Authentication runs on the connection's shard; cursor work on
+// the room's shard, where the ClaimBook lives. With §20.9 a claim on a missing room is held
+// (not created) and a woken claim with nothing claimable keeps waiting.
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+
+#include "api/identity_services.h"
+#include "api/json_body.h"
+#include "api/request_auth.h"
+#include "api/responses.h"
+#include "api/room_routes.h"
+#include "core/claims.h"
+#include "core/clock.h"
+#include "core/js_int.h"
+#include "identity/handles.h"
+#include "identity/js_values.h"
+
+namespace b2b::api {
+namespace {
+
+constexpr int64_t kLeaseMinMs = 60'000, kLeaseMaxMs = 300'000;
+
+struct ClaimRequest {
+  std::string handle;
+  core::Exclusions excluded;
+  int64_t ttl_ms = 0;
+  int64_t timeout_s = 30;
+};
+
+// Steps 1–5 shared by claim and ack: the handle from the body, then authentication.
+std::optional<std::string> authenticated_handle(RelayState& state, const RoomCall& call,
+                                                const boost::json::value& body) {
+  const boost::json::object* o = body.if_object();
+  const boost::json::value* h = o ? o->if_contains("handle") : nullptr;
+  const std::string raw = h && !identity::js_is_falsy(*h) ? identity::js_string(*h) : "";
+  auto handle = identity::normalize_loose_handle(raw);
+  if (!handle) {
+    call.reply.send(error_response(400, "bad handle", "handle must match ^[a-z0-9_-]{1,32}$"));
+    return std::nullopt;
+  }
+  if (auto refused = authenticate_handle(state, call.request, *handle, call.client_ip,
+                                         UnknownHandle::kNotFound404)) {
+    call.reply.send(std::move(*refused));
+    return std::nullopt;
+  }
+  return handle;
+}
+
+// The cursor of (handle, room) on this shard, adopting a persisted one the first time.
+core::ClaimCursor* cursor_for(RelayState& state, core::RoomShard& shard, const std::string& handle,
+                              const std::string& room_id, bool create) {
+  core::ClaimCursor* c = shard.claims().find(handle, room_id);
+  if (c && !create) return c;
+  auto restored = state.ids->restored_cursors.take(handle, state.ids->room_key(room_id));
+  if (!c && !restored && !create) return nullptr;
+  std::vector<std::string> evicted;
+  core::ClaimCursor& cur = shard.claims().touch(handle, room_id, &evicted);
+  if (restored && cur.cursor == 0) cur.cursor = *restored;
+  for (const auto& gone : evicted) {
+    state.ids->store->delete_claim_cursor(handle, state.ids->room_key(gone), [](auto) {});
+  }
+  return &cur;
+}
+
+void persist_cursor(RelayState& state, const std::string& handle, const std::string& room_id,
+                    int64_t cursor, store::Done done) {
+  state.ids->store->upsert_claim_cursor(
+      store::ClaimCursorRecord{handle, state.ids->room_key(room_id), cursor, core::wall_clock_ms()},
+      std::move(done));
+}
+
+std::string offer_body(const core::ClaimOffer& offer, int64_t last_seq) {
+  std::string out = R"({"ok":true,"claim_id":")" + offer.claim_id + R"(","message":)";
+  out.append(offer.message->record_json());
+  out.append(",\"cursor\":").append(std::to_string(offer.cursor));
+  out.append(",\"last_seq\":").append(std::to_string(last_seq)).push_back('}');
+  return out;
+}
+
+std::string empty_body(int64_t last_seq, int64_t cursor, bool exists) {
+  std::string out = R"({"ok":true,"empty":true,"last_seq":)" + std::to_string(last_seq) +
+                    ",\"cursor\":" + std::to_string(cursor);
+  if (!exists) out.append(",\"exists\":false");
+  out.push_back('}');
+  return out;
+}
+
+// Runs steps 9–12 on the current room; the body to send, or nullopt if nothing is claimable.
+std::optional<std::string> attempt(RelayState& state, core::RoomShard& shard,
+                                   const std::string& room_id, const ClaimRequest& r) {
+  core::Room* room = shard.find(room_id);
+  if (!room) return std::nullopt;
+  const int64_t now = core::wall_clock_ms();
+  room->prune(now);
+  core::ClaimCursor* c = cursor_for(state, shard, r.handle, room_id, /*create=*/true);
+  bool moved = false;
+  auto offer = core::try_claim(*room, *c, r.excluded, r.ttl_ms, now, &moved);
+  if (moved) persist_cursor(state, r.handle, room_id, c->cursor, [](auto) {});
+  if (!offer) return std::nullopt;
+  return offer_body(*offer, room->last_seq());
+}
+
+class ClaimWaiter final : public core::Waiter, public std::enable_shared_from_this<ClaimWaiter> {
+ public:
+  ClaimWaiter(RelayState& state, core::RoomShard& shard, Reply reply, std::string room_id,
+              ClaimRequest request, core::Slot slot)
+      : state_(state),
+        shard_(shard),
+        reply_(std::move(reply)),
+        room_id_(std::move(room_id)),
+        request_(std::move(request)),
+        slot_(std::move(slot)),
+        timer_(state.pool().context(state.shard_of(room_id_))) {}
+
+  void arm() {
+    timer_.expires_after(std::chrono::seconds(request_.timeout_s));
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->finish_empty(/*unpark=*/true);
+    });
+  }
+
+  bool offer(const core::MessagePtr&, int64_t) override {
+    if (done_) return true;
+    auto body = attempt(state_, shard_, room_id_, request_);
+    if (!body) return false;  // §20.9: nothing claimable yet, keep waiting
+    finish(std::move(*body));
+    return true;
+  }
+  void answer_for_shutdown() override { finish_empty(/*unpark=*/false); }
+  void abort() {
+    if (done_) return;
+    done_ = true;
+    unpark();
+    timer_.cancel();
+    slot_.release();
+  }
+
+ private:
+  void finish_empty(bool unpark_first) {
+    if (done_) return;
+    if (unpark_first) unpark();
+    core::Room* room = shard_.find(room_id_);
+    core::ClaimCursor* c = shard_.claims().find(request_.handle, room_id_);
+    finish(empty_body(room ? room->last_seq() : 0, c ? c->cursor : 0, room != nullptr));
+  }
+  void finish(std::string body) {
+    done_ = true;
+    timer_.cancel();
+    slot_.release();
+    reply_.send(json_response(200, std::move(body)));
+  }
+  void unpark() {
+    if (core::Room* room = shard_.find(room_id_)) {
+      room->unpark(this);
+    } else {
+      shard_.unpark_orphan(room_id_, this);
+    }
+  }
+
+  RelayState& state_;
+  core::RoomShard& shard_;
+  Reply reply_;
+  const std::string room_id_;
+  const ClaimRequest request_;
+  core::Slot slot_;
+  boost::asio::steady_timer timer_;
+  bool done_ = false;
+};
+
+ClaimRequest parse_claim(RelayState& state, const RoomCall& call, const boost::json::value& body,
+                         std::string handle) {
+  ClaimRequest r;
+  r.handle = std::move(handle);
+  r.timeout_s = core::js_int_clamped(call.query.get("timeout"), 30, 1, 90);
+  // §9.2 with §20.19: a missing or invalid lease takes the default, which is clamped too.
+  const int64_t ttl = core::js_int_or(call.query.get("ttl_ms"), -1);
+  r.ttl_ms = std::clamp(ttl > 0 ? ttl : state.limits.claim_ttl_ms, kLeaseMinMs, kLeaseMaxMs);
+  r.excluded.senders = {r.handle, "@" + r.handle};
+  if (const auto* o = body.if_object()) {
+    if (const auto* ex = o->if_contains("exclude_senders"); ex && ex->is_array()) {
+      for (const auto& v : ex->get_array()) {
+        if (v.is_string() && !v.get_string().empty() && v.get_string().size() <= 64) {
+          r.excluded.senders.emplace(v.get_string());
+        }
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+void claim_message(RelayState& state, RoomCall call) {
+  auto body = parse_json_body(call.request);
+  if (!body) return call.reply.send(error_response(400, body.error().error, body.error().detail));
+  auto handle = authenticated_handle(state, call, body.value());
+  if (!handle) return;
+  ClaimRequest request = parse_claim(state, call, body.value(), std::move(*handle));
+
+  const std::size_t shard_index = state.shard_of(call.room_id);
+  state.on_shard(shard_index, [&state, shard_index, call = std::move(call),
+                               request = std::move(request)](core::RoomShard& shard) mutable {
+    if (auto ready = attempt(state, shard, call.room_id, request)) {
+      return call.reply.send(json_response(200, std::move(*ready)));
+    }
+    core::Room* room = shard.find(call.room_id);
+    const int64_t now = core::wall_clock_ms();
+    if (room) room->bump_activity(now);  // §9.2 step 13
+    if (static_cast<int64_t>(shard.waiters_for(call.room_id)) >= state.limits.room_waiters_max) {
+      return call.reply.send(error_response(429, "too many concurrent waiters for this room",
+                                            "retry in a few seconds", 5));
+    }
+    core::Slot slot = state.waiters_per_ip.try_acquire(call.client_ip);
+    if (!slot.held()) {
+      return call.reply.send(error_response(429, "too many concurrent waiters from this IP",
+                                            "close other long-polls or retry later", 5));
+    }
+    auto waiter = std::make_shared<ClaimWaiter>(state, shard, call.reply, call.room_id,
+                                                std::move(request), std::move(slot));
+    if (room) {
+      room->park(waiter, now);
+    } else {
+      shard.park_orphan(call.room_id, waiter);
+    }
+    waiter->arm();
+    auto session = call.reply.session();
+    boost::asio::post(session->executor(),
+                      [&state, session, shard_index, weak = std::weak_ptr<ClaimWaiter>(waiter)] {
+                        session->watch_for_disconnect([&state, shard_index, weak] {
+                          boost::asio::post(state.pool().context(shard_index), [weak] {
+                            if (auto w = weak.lock()) w->abort();
+                          });
+                        });
+                      });
+  });
+}
+
+void ack_message(RelayState& state, RoomCall call) {
+  auto body = parse_json_body(call.request);
+  if (!body) return call.reply.send(error_response(400, body.error().error, body.error().detail));
+  auto handle = authenticated_handle(state, call, body.value());
+  if (!handle) return;
+  std::string claim_id, seq_text = "0";
+  if (const auto* o = body.value().if_object()) {
+    if (const auto* c = o->if_contains("claim_id"); c && c->is_string()) claim_id = c->get_string();
+    if (const auto* s = o->if_contains("seq"); s && !identity::js_is_falsy(*s)) {
+      seq_text = identity::js_string(*s);
+    }
+  }
+  const int64_t seq = core::parse_js_int(seq_text).value_or(0);
+
+  const std::size_t shard_index = state.shard_of(call.room_id);
+  state.on_shard(shard_index, [&state, call = std::move(call), handle = std::move(*handle),
+                               claim_id = std::move(claim_id), seq](core::RoomShard& shard) {
+    core::ClaimCursor* c = cursor_for(state, shard, handle, call.room_id, /*create=*/false);
+    if (!c)
+      return call.reply.send(json_response(200, R"({"ok":true,"advanced":false,"cursor":0})"));
+    switch (core::ack_claim(*c, claim_id, seq)) {
+      case core::AckOutcome::kAlreadyAcked:
+        return call.reply.send(json_response(
+            200, R"({"ok":true,"advanced":false,"cursor":)" + std::to_string(c->cursor) + "}"));
+      case core::AckOutcome::kStale: {
+        boost::json::object o{{"error", "stale or unknown claim"},
+                              {"detail", "claim it again: the claim id or seq is not current"},
+                              {"cursor", c->cursor}};
+        return call.reply.send(json_response(409, boost::json::serialize(o)));
+      }
+      case core::AckOutcome::kAdvanced:
+        break;
+    }
+    // An acknowledged ack is durable: answer once the cursor is committed.
+    const int64_t cursor = c->cursor;
+    persist_cursor(state, handle, call.room_id, cursor, [reply = call.reply, cursor](auto r) {
+      if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
+      reply.send(json_response(
+          200, R"({"ok":true,"advanced":true,"cursor":)" + std::to_string(cursor) + "}"));
+    });
+  });
+}
+
+}  // namespace b2b::api

@@ -1,0 +1,77 @@
+#include "api/signed_sender.h"
+
+#include <cstdlib>
+
+#include "core/base64.h"
+#include "core/js_int.h"
+#include "identity/crypto.h"
+#include "identity/handles.h"
+#include "identity/js_text.h"
+#include "identity/js_values.h"
+#include "identity/signing_texts.h"
+
+namespace b2b::api {
+namespace {
+
+constexpr int64_t kSkewMs = 60'000;  // §1.7
+
+core::Error bad(std::string detail) {
+  return core::Error{"bad sender_sig", std::move(detail)};
+}
+
+bool is_nonce_token(std::string_view n) {
+  if (n.size() < 16 || n.size() > 64) return false;
+  for (char c : n) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '/' || c == '=' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+core::Result<core::VerifiedSender> SignedSenderVerifier::verify(std::string_view room_id,
+                                                                const core::IncomingMessage& m,
+                                                                int64_t now_ms) {
+  // §7.1: any JSON value, converted to a string and lowercased (no '@' stripping).
+  const std::string handle = identity::ascii_lower(identity::js_string(m.sender_handle));
+  if (!identity::is_valid_loose_handle(handle)) return bad("sender_handle is not a valid handle");
+  const std::string ts_text = identity::js_string(m.sender_ts);
+  const auto ts = core::parse_js_int(ts_text);
+  if (!ts || *ts == 0) return bad("sender_ts must be integer milliseconds");
+  if (std::llabs(now_ms - *ts) > kSkewMs) return bad("sender_ts is more than 60 s from now");
+  if (!m.sender_nonce.is_string() || !is_nonce_token(m.sender_nonce.get_string())) {
+    return bad("sender_nonce must be 16-64 chars of [A-Za-z0-9+/=_-]");
+  }
+  const std::string nonce(m.sender_nonce.get_string());
+  if (!m.sender_sig.is_string() ||
+      core::strict_base64_decoded_size(m.sender_sig.get_string()) != 64) {
+    return bad("sender_sig must be strict base64 of 64 bytes");
+  }
+  const std::string sig(m.sender_sig.get_string());
+  auto id = ids_.registry.find(handle);
+  if (!id) return bad("sender_handle is not registered");
+
+  using Outcome = identity::ReplayCache::Outcome;
+  if (ids_.room_nonces.check(handle, nonce, *ts, now_ms) == Outcome::kReplay) {
+    return bad("sender_nonce was already used");
+  }
+  const std::string text =
+      identity::room_msg_text(room_id, *ts, nonce, identity::ct_hash(m.ciphertext));
+  if (!identity::verify_detached(id->sign_pub, text, sig)) {
+    return bad("the signature does not verify over room-msg <roomId> <ts> <nonce> <ct_hash>");
+  }
+  switch (ids_.room_nonces.check_and_record(handle, nonce, *ts, now_ms)) {
+    case Outcome::kFresh:
+      break;
+    case Outcome::kFull:
+      return core::Error{std::string(kSenderReplayCacheFull), "too many signed posts in flight"};
+    default:
+      return bad("sender_nonce was already used");
+  }
+  ids_.registry.touch(handle, now_ms);
+  return core::VerifiedSender{handle, core::RelayedSignature{sig, nonce, *ts}};
+}
+
+}  // namespace b2b::api
