@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/byte_budget.h"
+#include "identity/directory.h"
 #include "identity/identity_registry.h"
 #include "identity/inbox.h"
 #include "identity/replay_cache.h"
@@ -46,6 +47,7 @@ struct IdentityServices {
   const IdentityConfig config;
   const std::string room_key_secret;
   identity::IdentityRegistry registry;
+  identity::Directory directory;
   identity::ReplayCache request_nonces;  // §1.10: shared by every Hdr-auth endpoint
   identity::ReplayCache room_nonces;     // §5.2: signed room posts
   identity::ReplayCache dm_envelopes;    // §4.2: "<recipient>|<env_hash>" per sender

@@ -4,7 +4,8 @@
 
 namespace b2b::api {
 
-RelayState::RelayState(const RelayConfig& cfg, core::TrustedProxies trusted, std::size_t shards)
+RelayState::RelayState(const RelayConfig& cfg, core::TrustedProxies trusted, std::size_t shards,
+                       core::SeqReservations* reservations)
     : config(cfg),
       limits(cfg.limits),
       trusted_proxies(std::move(trusted)),
@@ -16,7 +17,8 @@ RelayState::RelayState(const RelayConfig& cfg, core::TrustedProxies trusted, std
       sender_verifier(std::make_unique<core::NoIdentities>()),
       started_ms(core::wall_clock_ms()) {
   for (std::size_t i = 0; i < shards; ++i) {
-    shards_.push_back(std::make_unique<core::RoomShard>(limits, budget, metrics, room_count));
+    shards_.push_back(
+        std::make_unique<core::RoomShard>(limits, budget, metrics, room_count, reservations));
   }
 }
 

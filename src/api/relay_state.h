@@ -30,7 +30,8 @@ class RelayState {
  public:
   // The state outlives the event loops (handlers destroyed with a loop may still hold slots
   // of its limiters), so the pool is attached after construction.
-  RelayState(const RelayConfig& config, core::TrustedProxies trusted, std::size_t shards);
+  RelayState(const RelayConfig& config, core::TrustedProxies trusted, std::size_t shards,
+             core::SeqReservations* reservations = nullptr);
   void attach(net::ShardPool& pool) { pool_ = &pool; }
   net::ShardPool& pool() { return *pool_; }
 

@@ -7,12 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "api/agents_routes.h"
+#include "api/dm_routes.h"
 #include "api/generic_routes.h"
 #include "api/identity_routes.h"
 #include "api/responses.h"
 #include "api/room_routes.h"
 #include "core/client_ip.h"
 #include "core/text_rules.h"
+#include "identity/handles.h"
 
 namespace b2b::api {
 
@@ -155,6 +158,66 @@ void Router::handle(const std::shared_ptr<net::HttpSession>& session, net::Reque
       return finish_unmatched(RouteLabel::kIdentity, http::verb::get);
     }
     return get_identity(state_, Reply(session, state_, req, RouteLabel::kIdentity), segs[2]);
+  }
+
+  // IDENTITY.md §3.10: the directory snapshot under two names.
+  if ((segs.size() == 1 && iequals(segs[0], "agents.json")) ||
+      (segs.size() == 2 && iequals(segs[0], ".well-known") && iequals(segs[1], "bot2bot-agents"))) {
+    if (!method_matches(http::verb::get, method))
+      return finish_unmatched(RouteLabel::kAgents, http::verb::get);
+    return directory_snapshot(state_, Reply(session, state_, req, RouteLabel::kAgents));
+  }
+
+  // IDENTITY.md §3: /api/agents, /api/agents/matches, /api/agents/{handle}[/profile|/heartbeat]
+  if (segs.size() >= 2 && segs.size() <= 4 && iequals(segs[0], "api") &&
+      iequals(segs[1], "agents")) {
+    Reply reply(session, state_, req, RouteLabel::kAgents);
+    AgentCall call{reply, "", client_ip, Query(parsed->params()), req};
+    const bool get = method_matches(http::verb::get, method);
+    if (segs.size() == 2)
+      return get ? search_agents(state_, call)
+                 : finish_unmatched(RouteLabel::kAgents, http::verb::get);
+    if (segs.size() == 3 && iequals(segs[2], "matches")) {  // before /:handle (§1.2)
+      return get ? match_agents(state_, call)
+                 : finish_unmatched(RouteLabel::kAgents, http::verb::get);
+    }
+    using Handler = void (*)(RelayState&, const AgentCall&);
+    Handler h = nullptr;
+    if (segs.size() == 3 && get) h = &get_agent;
+    if (segs.size() == 4 && iequals(segs[3], "profile") && method == http::verb::put)
+      h = &put_profile;
+    if (segs.size() == 4 && iequals(segs[3], "profile") && method == http::verb::delete_)
+      h = &delete_profile;
+    if (segs.size() == 4 && iequals(segs[3], "heartbeat") && method == http::verb::post)
+      h = &heartbeat_profile;
+    if (!h) return finish_unmatched(RouteLabel::kAgents, std::nullopt);
+    call.handle = identity::normalize_handle(segs[2]);
+    if (!identity::is_valid_handle(call.handle)) {
+      return reply.send(error_response(400, "invalid handle",
+                                       "handles match " + std::string(identity::kHandleRegexText)));
+    }
+    return h(state_, call);
+  }
+
+  // IDENTITY.md §4: /api/dm/{handle}[/inbox/wait | /inbox/{id}]
+  if (segs.size() >= 3 && iequals(segs[0], "api") && iequals(segs[1], "dm")) {
+    const bool post = segs.size() == 3;
+    const bool inbox = segs.size() == 5 && iequals(segs[3], "inbox");
+    const bool wait = inbox && iequals(segs[4], "wait") && method_matches(http::verb::get, method);
+    const bool del = inbox && method == http::verb::delete_;
+    if (!(post && method == http::verb::post) && !wait && !del) {
+      return finish_unmatched(RouteLabel::kDirectMessages, std::nullopt);
+    }
+    Reply reply(session, state_, req, RouteLabel::kDirectMessages);
+    std::string handle = identity::normalize_handle(segs[2]);
+    if (!identity::is_valid_handle(handle)) {
+      return reply.send(error_response(400, "invalid handle",
+                                       "handles match " + std::string(identity::kHandleRegexText)));
+    }
+    DmCall call{reply, std::move(handle), client_ip, Query(parsed->params()), std::move(req)};
+    if (post) return post_dm(state_, std::move(call));
+    if (wait) return wait_inbox(state_, std::move(call));
+    return delete_inbox_envelope(state_, std::move(call), std::move(segs[4]));
   }
 
   if (segs.size() == 1 && iequals(segs[0], "metrics")) {

@@ -9,11 +9,13 @@
 #include <iostream>
 #include <thread>
 
+#include "api/agents_routes.h"
 #include "api/identity_services.h"
 #include "api/logging.h"
 #include "api/relay_state.h"
 #include "api/router.h"
 #include "api/signed_sender.h"
+#include "api/stored_seq_reservations.h"
 #include "core/clock.h"
 #include "net/listener.h"
 #include "store/sqlite_store.h"
@@ -122,6 +124,7 @@ std::unique_ptr<IdentityServices> open_identity_services(const RelayConfig& conf
   }
   store::Snapshot& s = snapshot.value();
   ids->registry.load(s.identities);
+  load_directory(*ids, s.profiles, core::wall_clock_ms());
   for (const auto& d : s.dms) {
     auto e = std::make_shared<identity::Envelope>(
         identity::Envelope{d.seq, d.id, d.ciphertext, d.nonce, d.sender_eph_pub, d.from_handle,
@@ -154,7 +157,8 @@ int run_server(const RelayConfig& config) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   auto ids = open_identity_services(config, threads);
   if (!ids) return 1;
-  RelayState state(config, std::move(trusted.value()), threads);
+  StoredSeqReservations reservations(*ids);
+  RelayState state(config, std::move(trusted.value()), threads, &reservations);
   state.ids = ids.get();
   state.sender_verifier = std::make_unique<SignedSenderVerifier>(*ids);
   net::ShardPool pool(threads);

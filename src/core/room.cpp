@@ -13,14 +13,23 @@ constexpr std::string_view kGlobalFull = "global room buffer full \xE2\x80\x94 t
 }  // namespace
 
 Room::Room(std::string id, int64_t now_ms, int64_t first_seq, const RelayLimits& limits,
-           ByteBudget& budget, Metrics& metrics)
+           ByteBudget& budget, Metrics& metrics, SeqReservations* reservations)
     : id_(std::move(id)),
       limits_(limits),
       budget_(budget),
       metrics_(metrics),
       created_ms_(now_ms),
       last_active_ms_(now_ms),
-      next_seq_(first_seq) {}
+      next_seq_(first_seq),
+      reservations_(reservations) {
+  reserve_seqs_if_needed();
+}
+
+void Room::reserve_seqs_if_needed() {
+  if (!reservations_ || next_seq_ + SeqReservations::kBlock / 2 < reserved_until_) return;
+  reserved_until_ = next_seq_ + SeqReservations::kBlock;
+  reservations_->reserve(id_, reserved_until_);
+}
 
 Room::~Room() {
   budget_.release(room_bytes_);
@@ -50,6 +59,7 @@ Result<MessagePtr> Room::append(MessageDraft draft, int64_t now_ms, bool lock_fi
   if (lock_first) lock_signed_only(now_ms);  // §4.5: announced before the locking message
 
   MessagePtr m = make_message(std::move(draft), next_seq_++, now_ms);
+  reserve_seqs_if_needed();
   room_bytes_ += bytes;
   buffer_.push_back(m);
   prune(now_ms);

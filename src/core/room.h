@@ -18,6 +18,7 @@
 #include "core/presence.h"
 #include "core/relay_limits.h"
 #include "core/result.h"
+#include "core/seq_reservations.h"
 #include "core/subscriber.h"
 
 namespace b2b::core {
@@ -49,7 +50,7 @@ struct BoxPubUpdate {
 class Room {
  public:
   Room(std::string id, int64_t now_ms, int64_t first_seq, const RelayLimits& limits,
-       ByteBudget& budget, Metrics& metrics);
+       ByteBudget& budget, Metrics& metrics, SeqReservations* reservations = nullptr);
   ~Room();
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
@@ -111,6 +112,7 @@ class Room {
   void broadcast_presence(int64_t now_ms);
   EventPtr render_ready(StreamKind kind, int64_t now_ms) const;
   void drop_message_front();
+  void reserve_seqs_if_needed();
   StreamMember* find_member(uint64_t id);
 
   const std::string id_;
@@ -123,6 +125,8 @@ class Room {
   bool signed_only_ = false;
   int64_t room_bytes_ = 0;
   uint64_t next_member_id_ = 1;
+  SeqReservations* reservations_;
+  int64_t reserved_until_ = 0;  // seqs below this are durably reserved
 
   std::deque<MessagePtr> buffer_;
   std::vector<StreamMember> members_;  // join order

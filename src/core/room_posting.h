@@ -16,8 +16,8 @@ namespace b2b::core {
 enum class PostRefusal {
   kRoomBufferFull,      // 503 (§20.17)
   kGlobalBufferFull,    // 503 (§2.7)
-  kBadSignature,       // 401
-  kSignatureBusy,      // 429: the replay cache cannot take the nonce (§20.7)
+  kBadSignature,        // 401
+  kSignatureBusy,       // 429: the replay cache cannot take the nonce (§20.7)
   kSignedOnlyNeedsSig,  // 400: signed_only:true on an unsigned post
   kRoomLocked,          // 403: unsigned post to a signed-only room
 };

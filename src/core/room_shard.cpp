@@ -5,11 +5,12 @@
 namespace b2b::core {
 
 RoomShard::RoomShard(const RelayLimits& limits, ByteBudget& budget, Metrics& metrics,
-                     RoomCount& count)
+                     RoomCount& count, SeqReservations* reservations)
     : limits_(limits),
       budget_(budget),
       metrics_(metrics),
       count_(count),
+      reservations_(reservations),
       claims_(static_cast<std::size_t>(limits.claim_cursors_per_handle_max)) {}
 
 RoomShard::~RoomShard() {
@@ -39,8 +40,8 @@ Result<Room*> RoomShard::get_or_create(std::string_view id, int64_t now_ms) {
     cur = count_.value.load();
   }
 
-  auto room =
-      std::make_unique<Room>(key, now_ms, first_seq_for(key, now_ms), limits_, budget_, metrics_);
+  auto room = std::make_unique<Room>(key, now_ms, first_seq_for(key, now_ms), limits_, budget_,
+                                     metrics_, reservations_);
   Room* r = room.get();
   if (auto hw = evicted_next_seq_.find(key);
       hw != evicted_next_seq_.end() && hw->second.signed_only) {
@@ -125,8 +126,12 @@ void RoomShard::remember_evicted(const Room& room) {
 }
 
 int64_t RoomShard::first_seq_for(std::string_view id, int64_t now_ms) const {
-  auto it = evicted_next_seq_.find(std::string(id));
-  return it == evicted_next_seq_.end() ? now_ms : std::max(now_ms, it->second.next_seq);
+  int64_t first = now_ms;
+  if (auto it = evicted_next_seq_.find(std::string(id)); it != evicted_next_seq_.end()) {
+    first = std::max(first, it->second.next_seq);
+  }
+  if (reservations_) first = std::max(first, reservations_->floor_for(id));
+  return first;
 }
 
 std::vector<std::shared_ptr<StreamSubscriber>> RoomShard::release_all_subscribers() {

@@ -28,7 +28,8 @@ struct RoomCount {
 
 class RoomShard {
  public:
-  RoomShard(const RelayLimits& limits, ByteBudget& budget, Metrics& metrics, RoomCount& count);
+  RoomShard(const RelayLimits& limits, ByteBudget& budget, Metrics& metrics, RoomCount& count,
+            SeqReservations* reservations = nullptr);
   ~RoomShard();
   RoomShard(const RoomShard&) = delete;
   RoomShard& operator=(const RoomShard&) = delete;
@@ -69,6 +70,7 @@ class RoomShard {
   ByteBudget& budget_;
   Metrics& metrics_;
   RoomCount& count_;
+  SeqReservations* reservations_;
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
   ClaimBook claims_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Waiter>>> orphans_;

@@ -83,7 +83,7 @@ boost::json::object directory_snapshot_body(std::span<const DirectoryEntry> entr
 // digits < letters, then shorter first (§3.5).
 bool handle_collation_less(std::string_view a, std::string_view b);
 
-// {"agent": served} for GET /api/agents/:handle (§3.7).
+// The served profile of one entry (§3.4); GET /api/agents/:handle wraps it in {"agent": …}.
 boost::json::object served_entry(const DirectoryEntry& e,
                                  std::optional<int64_t> match_score = std::nullopt);
 

@@ -79,7 +79,7 @@ std::optional<int64_t> IdentityRegistry::next_inbox_seq(std::string_view handle,
   auto it = by_handle_.find(std::string(handle));
   if (it == by_handle_.end()) return std::nullopt;
   Identity next = *it->second;
-  next.inbox_seq = std::max(next.inbox_seq, now_ms) + 1;
+  next.inbox_seq = (next.inbox_seq != 0 ? next.inbox_seq : now_ms) + 1;
   it->second = std::make_shared<const Identity>(next);
   store_.set_inbox_seq(next.handle, next.inbox_seq, std::move(done));
   return next.inbox_seq;

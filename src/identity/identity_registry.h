@@ -56,8 +56,9 @@ class IdentityRegistry {
                store::Done done);
   // §2.5 activity touch, skipped within `touch_min_ms` of the last activity; not awaited.
   void touch(std::string_view handle, int64_t now_ms);
-  // §4.2 step 11: the next inbox seq, max(stored, now) + 1 so it keeps rising across restarts
-  // and clock steps (§9 W17). Persisted; `done` after commit. nullopt for an unknown handle.
+  // §4.2 step 11: the next inbox seq, (stored || now) + 1. The stored value is written before
+  // the DM that used it is acknowledged, so seqs keep rising across restarts (§9 W17).
+  // `done` after commit. nullopt for an unknown handle.
   std::optional<int64_t> next_inbox_seq(std::string_view handle, int64_t now_ms, store::Done done);
 
   // §2.5 capacity: remove inactive identities (oldest activity first, ties by handle) until

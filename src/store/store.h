@@ -12,6 +12,8 @@
 // once; their `Done` runs later on the store's own thread, after the write is committed
 // (durable: an acknowledged write survives a crash) or has failed. Callers hop back to their
 // own executor inside `Done`; it must be short and must not call flush(), load() or close().
+// A write refused outright (store closed, queue full) runs its Done at once, on the caller's
+// thread, before the call returns.
 #pragma once
 
 #include <cstdint>
