@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
@@ -63,6 +64,21 @@ void refresh_existing(RelayState& state, const Reply& reply, const identity::Ide
       });
 }
 
+// §2.5: a collected identity takes its inbox, profile and claim cursors with it (the store
+// cascades on its side; memory is cleaned on each owning shard).
+void forget_collected(RelayState& state, const std::vector<std::string>& handles) {
+  if (handles.empty()) return;
+  for (const auto& h : handles) state.ids->directory.remove(h);
+  for (std::size_t i = 0; i < state.pool().size(); ++i) {
+    boost::asio::post(state.pool().context(i), [&state, i, handles] {
+      for (const auto& h : handles) {
+        state.ids->inboxes[i]->forget(h);
+        state.shard(i).claims().forget_handle(h);
+      }
+    });
+  }
+}
+
 }  // namespace
 
 void register_identity(RelayState& state, const Reply& reply, const net::Request& req,
@@ -92,9 +108,12 @@ void register_identity(RelayState& state, const Reply& reply, const net::Request
   }
   if (ids.registry.size() >= ids.config.identities_max) {  // step 8
     // Reserved handles are never collected (§2.4); identities with a live profile neither.
-    ids.registry.collect_inactive(
+    auto removed = ids.registry.collect_inactive(
         ids.config.identities_max - 1, now - ids.config.identity_gc_inactive_ms,
-        [](const std::string& h) { return identity::is_reserved_handle(h); });
+        [&](const std::string& h) {
+          return identity::is_reserved_handle(h) || ids.directory.live(h, now).has_value();
+        });
+    forget_collected(state, removed);
     if (ids.registry.size() >= ids.config.identities_max) {
       return reply.send(error_response(503, "identity cap reached", "try again later", 3600));
     }

@@ -49,6 +49,14 @@ class Janitor {
       if (ec) return;
       const int64_t now = core::wall_clock_ms();
       state_.shard(i).janitor(now);
+      if (state_.ids) {  // §4.3: expired envelopes leave memory and the store
+        identity::InboxChange change;
+        state_.ids->inboxes[i]->janitor(now, &change);
+        if (!change.dropped_ids.empty()) {
+          state_.ids->store->delete_dms_older_than(now - state_.ids->inbox_limits.ttl_ms + 1,
+                                                   [](auto) {});
+        }
+      }
       if (i == 0 && now - last_rate_sweep_ms_ >= kRateSweepEveryMs) {
         state_.keyed_rate.sweep(now, kRateBucketIdleMs);
         state_.global_rate.sweep(now, kRateBucketIdleMs);

@@ -285,3 +285,19 @@ def test_register_rate_limit_and_room_named_register_have_separate_buckets(relay
     # and a limited registration bucket leaves other rooms and other IPs alone
     assert relay.post_msg(rand_room(), message_body("y"), ip=ip).status_code == 200
     register_ok(relay, Ident(rand_handle("ns5")), ip=new_ip())
+
+
+def test_identity_cap_answers_503_when_nobody_is_inactive(relay_factory):
+    # §2.5: at the cap only identities inactive for the GC horizon (≥ 7 days) may be collected;
+    # fresh ones never are, so the next new handle is refused with 503 and Retry-After.
+    relay = relay_factory("--identities-max", "2")
+    first, second = Ident(rand_handle("cap")), Ident(rand_handle("cap"))
+    register_ok(relay, first, ip=new_ip())
+    register_ok(relay, second, ip=new_ip())
+    r = register(relay, Ident(rand_handle("cap")), ip=new_ip())
+    assert r.status_code == 503, r.text
+    assert r.json()["error"] == "identity cap reached"
+    assert r.headers.get("Retry-After") == "3600"
+    # the owner of an existing handle may still refresh it at the cap
+    assert register(relay, first, ip=new_ip()).status_code == 201
+    assert relay.get(f"/api/identity/{second.handle}").status_code == 200

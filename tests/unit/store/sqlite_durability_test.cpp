@@ -29,13 +29,20 @@ using testing::sync;
 class WriterGate {
  public:
   Done done() {
-    return [this](core::Result<bool>) { released_.wait(); };
+    return [this](core::Result<bool>) {
+      entered_.set_value();
+      released_.wait();
+    };
   }
-  void release() { promise_.set_value(); }
+  // Returns once the writer is held: the gated write is committed, nothing after it has begun.
+  void wait_until_held() { entered_future_.wait(); }
+  void release() { released_promise_.set_value(); }
 
  private:
-  std::promise<void> promise_;
-  std::shared_future<void> released_ = promise_.get_future().share();
+  std::promise<void> entered_;
+  std::future<void> entered_future_ = entered_.get_future();
+  std::promise<void> released_promise_;
+  std::shared_future<void> released_ = released_promise_.get_future().share();
 };
 
 TEST(SqliteStoreGroupCommit, ThousandWritesCompleteInOrderInFewTransactions) {
@@ -48,13 +55,14 @@ TEST(SqliteStoreGroupCommit, ThousandWritesCompleteInOrderInFewTransactions) {
     ASSERT_NE(store, nullptr);
     WriterGate gate;
     store->upsert_identity(identity("alice"), gate.done());
+    gate.wait_until_held();
+    const uint64_t commits_before = store->stats().commits;
     for (int i = 0; i < kWrites; ++i) {
       store->insert_dm(dm("alice", i), [&order, &failures, i](core::Result<bool> r) {
         order.push_back(i);
         if (!r.ok()) failures.push_back(r.error().detail);
       });
     }
-    const uint64_t commits_before = store->stats().commits;
     gate.release();
     store->flush();
     EXPECT_TRUE(failures.empty()) << failures.front();
@@ -145,6 +153,7 @@ TEST(SqliteStoreFull, FullDiskIsStorageFullAndWritesSucceedAgainOnceThereIsRoom)
     // One group: a write that fits between two that do; only the big one fails.
     WriterGate gate;
     store->set_inbox_seq("alice", 1, gate.done());
+    gate.wait_until_held();
     std::vector<core::Result<bool>> results;
     auto collect = [&results](core::Result<bool> r) { results.push_back(std::move(r)); };
     store->set_inbox_seq("alice", 2, collect);
@@ -183,6 +192,7 @@ TEST(SqliteStoreQueue, RefusesWritesBeyondThePendingBoundWithStorageBusy) {
   ASSERT_NE(store, nullptr);
   WriterGate gate;
   store->set_inbox_seq("nobody", 0, gate.done());  // pending: 1
+  gate.wait_until_held();
   for (std::size_t i = 1; i < kSqliteMaxPendingWrites; ++i) {
     store->set_inbox_seq("nobody", 0, testing::ignore());
   }
