@@ -171,7 +171,7 @@ void post_dm(RelayState& state, DmCall call) {
     e->from_ts = c->from_ts;
   }
   const std::size_t shard = state.shard_of(call.handle);
-  state.on_shard(shard, [&state, &ids, shard, call = std::move(call), e](core::RoomShard&) {
+  state.on_shard(shard, [&ids, shard, call = std::move(call), e](core::RoomShard&) {
     const int64_t now = core::wall_clock_ms();
     auto seq = ids.registry.next_inbox_seq(call.handle, now, [](auto) {});
     if (!seq) return call.reply.send(error_response(404, "no such handle", "nobody registered it"));

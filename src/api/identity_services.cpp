@@ -23,6 +23,14 @@ IdentityServices::IdentityServices(std::unique_ptr<store::Store> s, IdentityConf
       config(std::move(cfg)),
       room_key_secret(store->room_key_secret()),
       registry(*store, config.identity_touch_min_ms),
+      // §20.7: sized for honest high-rate agents (a replay entry lives only while its ts is
+      // inside the ±60 s window), bounded overall; beyond a cap the answer is 429.
+      request_nonces(identity::ReplayCache::kDefaultSkewMs, config.nonces_per_handle_max,
+                     config.nonces_total_max),
+      room_nonces(identity::ReplayCache::kDefaultSkewMs, config.nonces_per_handle_max,
+                  config.nonces_total_max),
+      dm_envelopes(identity::ReplayCache::kDefaultSkewMs, config.nonces_per_handle_max,
+                   config.nonces_total_max),
       dm_pool(config.dm_pool_max_bytes) {
   for (std::size_t i = 0; i < shards; ++i) {
     inboxes.push_back(std::make_unique<identity::InboxShard>(inbox_limits, dm_pool));

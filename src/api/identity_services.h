@@ -26,6 +26,9 @@ struct IdentityConfig {
   int64_t identity_touch_min_ms = 60'000;
   int64_t dm_pool_max_bytes = 536'870'912;
   std::size_t dm_waiters_per_handle = 64;
+  // Replay caches (§20.7): live nonces per handle and in all, per cache.
+  std::size_t nonces_per_handle_max = 1'000'000;
+  std::size_t nonces_total_max = 2'000'000;
 };
 
 // Persisted claim cursors are keyed by room key (the store never sees room ids); they are

@@ -117,10 +117,15 @@ int serve_command(int argc, char** argv) {
         "Idle time before an empty room may be evicted");
   limit("--identities-max", cfg.identity.identities_max, "IDENTITIES_MAX",
         "Registered identities (inactive ones are collected at the cap)");
-  limit("--identity-gc-inactive-ms", cfg.identity.identity_gc_inactive_ms, "IDENTITY_GC_INACTIVE_MS",
+  limit("--identity-gc-inactive-ms", cfg.identity.identity_gc_inactive_ms,
+        "IDENTITY_GC_INACTIVE_MS",
         "Inactivity after which an identity may be collected at the cap (min 7 days)");
   limit("--dm-pool-max-bytes", cfg.identity.dm_pool_max_bytes, "INBOX_GLOBAL_MAX_BYTES",
         "Bytes held by all DM inboxes together (ciphertext + 512 per envelope)");
+  limit("--nonces-per-handle-max", cfg.identity.nonces_per_handle_max, "NONCES_PER_HANDLE_MAX",
+        "Live signature nonces one handle may hold per replay cache (429 beyond)");
+  limit("--nonces-total-max", cfg.identity.nonces_total_max, "NONCES_TOTAL_MAX",
+        "Live signature nonces in each replay cache (429 beyond)");
   limit("--claim-ttl-ms", l.claim_ttl_ms, "CLAIM_TTL_MS", "Default claim lease (60000-300000)");
   limit("--header-limit", cfg.header_limit_bytes, "HEADER_LIMIT_BYTES",
         "Request line + headers limit (431 above)");
