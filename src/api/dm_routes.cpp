@@ -5,6 +5,7 @@
 
 #include "api/identity_services.h"
 #include "api/json_body.h"
+#include "api/parked_request.h"
 #include "api/request_auth.h"
 #include "api/responses.h"
 #include "core/clock.h"
@@ -212,28 +213,15 @@ void wait_inbox(RelayState& state, DmCall call) {
           return call.reply.send(json_response(
               200, page_body(page.envelopes, page.has_more, page.envelopes.back()->seq)));
         }
-        if (ids.inboxes[shard]->waiters_for(call.handle) >= ids.config.dm_waiters_per_handle) {
-          return call.reply.send(error_response(429, "too many concurrent waiters for this handle",
-                                                "retry in a few seconds", 5));
-        }
-        core::Slot slot = state.waiters_per_ip.try_acquire(call.client_ip);
-        if (!slot.held()) {
-          return call.reply.send(error_response(429, "too many concurrent waiters from this IP",
-                                                "close other long-polls or retry later", 5));
-        }
+        auto slot = acquire_waiter_slot(
+            state, call.reply, call.client_ip, ids.inboxes[shard]->waiters_for(call.handle),
+            ids.config.dm_waiters_per_handle, "too many concurrent waiters for this handle");
+        if (!slot) return;
         auto waiter = std::make_shared<InboxWaiter>(state, shard, call.reply, call.handle, after,
-                                                    std::move(slot));
+                                                    std::move(*slot));
         ids.inboxes[shard]->park(call.handle, waiter);
         waiter->arm(timeout_s);
-        auto session = call.reply.session();
-        boost::asio::post(session->executor(),
-                          [&state, session, shard, weak = std::weak_ptr<InboxWaiter>(waiter)] {
-                            session->watch_for_disconnect([&state, shard, weak] {
-                              boost::asio::post(state.pool().context(shard), [weak] {
-                                if (auto w = weak.lock()) w->abort();
-                              });
-                            });
-                          });
+        abort_on_disconnect(state, call.reply, shard, waiter);
       });
 }
 

@@ -7,6 +7,7 @@
 
 #include "api/identity_services.h"
 #include "api/json_body.h"
+#include "api/parked_request.h"
 #include "api/request_auth.h"
 #include "api/responses.h"
 #include "api/room_routes.h"
@@ -207,32 +208,20 @@ void claim_message(RelayState& state, RoomCall call) {
     core::Room* room = shard.find(call.room_id);
     const int64_t now = core::wall_clock_ms();
     if (room) room->bump_activity(now);  // §9.2 step 13
-    if (static_cast<int64_t>(shard.waiters_for(call.room_id)) >= state.limits.room_waiters_max) {
-      return call.reply.send(error_response(429, "too many concurrent waiters for this room",
-                                            "retry in a few seconds", 5));
-    }
-    core::Slot slot = state.waiters_per_ip.try_acquire(call.client_ip);
-    if (!slot.held()) {
-      return call.reply.send(error_response(429, "too many concurrent waiters from this IP",
-                                            "close other long-polls or retry later", 5));
-    }
+    auto slot =
+        acquire_waiter_slot(state, call.reply, call.client_ip, shard.waiters_for(call.room_id),
+                            static_cast<std::size_t>(state.limits.room_waiters_max),
+                            "too many concurrent waiters for this room");
+    if (!slot) return;
     auto waiter = std::make_shared<ClaimWaiter>(state, shard, call.reply, call.room_id,
-                                                std::move(request), std::move(slot));
+                                                std::move(request), std::move(*slot));
     if (room) {
       room->park(waiter, now);
     } else {
       shard.park_orphan(call.room_id, waiter);
     }
     waiter->arm();
-    auto session = call.reply.session();
-    boost::asio::post(session->executor(),
-                      [&state, session, shard_index, weak = std::weak_ptr<ClaimWaiter>(waiter)] {
-                        session->watch_for_disconnect([&state, shard_index, weak] {
-                          boost::asio::post(state.pool().context(shard_index), [weak] {
-                            if (auto w = weak.lock()) w->abort();
-                          });
-                        });
-                      });
+    abort_on_disconnect(state, call.reply, shard_index, waiter);
   });
 }
 

@@ -4,6 +4,7 @@
 // creates the room; with the §20.2 fix a woken wait re-applies its `after` filter.
 #include <boost/asio/steady_timer.hpp>
 
+#include "api/parked_request.h"
 #include "api/responses.h"
 #include "api/room_routes.h"
 #include "core/clock.h"
@@ -123,17 +124,13 @@ void wait_for_messages(RelayState& state, RoomCall call) {
       }
       room->bump_activity(now);  // §2.2: a wait that parks bumps lastActive, before the caps
     }
-    if (static_cast<int64_t>(shard.waiters_for(call.room_id)) >= state.limits.room_waiters_max) {
-      return call.reply.send(error_response(429, "too many concurrent waiters for this room",
-                                            "retry in a few seconds", 5));
-    }
-    core::Slot slot = state.waiters_per_ip.try_acquire(call.client_ip);
-    if (!slot.held()) {
-      return call.reply.send(error_response(429, "too many concurrent waiters from this IP",
-                                            "close other long-polls or retry later", 5));
-    }
+    auto slot =
+        acquire_waiter_slot(state, call.reply, call.client_ip, shard.waiters_for(call.room_id),
+                            static_cast<std::size_t>(state.limits.room_waiters_max),
+                            "too many concurrent waiters for this room");
+    if (!slot) return;
     auto waiter = std::make_shared<LongPollWaiter>(state, shard, call.reply, call.room_id, after,
-                                                   std::move(slot));
+                                                   std::move(*slot));
     core::inc(state.metrics.longpoll_waits);
     if (room) {
       room->park(waiter, now);
@@ -142,17 +139,7 @@ void wait_for_messages(RelayState& state, RoomCall call) {
     }
     waiter->arm(timeout_s);
 
-    // Notice a hang-up on the connection's shard, then cancel here on the room's shard.
-    const std::size_t room_shard = state.shard_of(call.room_id);
-    auto session = call.reply.session();
-    boost::asio::post(session->executor(),
-                      [&state, session, room_shard, weak = std::weak_ptr<LongPollWaiter>(waiter)] {
-                        session->watch_for_disconnect([&state, room_shard, weak] {
-                          boost::asio::post(state.pool().context(room_shard), [weak] {
-                            if (auto w = weak.lock()) w->abort();
-                          });
-                        });
-                      });
+    abort_on_disconnect(state, call.reply, state.shard_of(call.room_id), waiter);
   });
 }
 
