@@ -51,20 +51,29 @@ void post_message(RelayState& state, RoomCall call) {
         error_response(429, "rate limited", "slow down; retry after a second", 1));
   }
 
+  // The Ed25519 check runs here, on whichever core took the connection; the room's shard only
+  // records the nonce (§6.1 step 6 keeps its place in the order of refusals).
+  std::optional<core::SignatureCheck> precheck;
+  if (message.value().is_signed) {
+    precheck = state.sender_verifier->check(call.room_id, message.value(), now);
+  }
   const std::size_t shard_index = state.shard_of(call.room_id);
   state.on_shard(shard_index, [&state, shard_index, call = std::move(call),
+                               precheck = std::move(precheck),
                                m = std::move(message.value())](core::RoomShard&) mutable {
     const std::string room_id = call.room_id;
     state.get_or_create_room(
         shard_index, room_id,
-        [&state, call = std::move(call), m = std::move(m)](auto room) mutable {
+        [&state, call = std::move(call), precheck = std::move(precheck),
+         m = std::move(m)](auto room) mutable {
           if (!room) {
             return call.reply.send(
                 error_response(503, "room cap reached", room.error().detail, 60));
           }
           const std::size_t ciphertext_len = m.ciphertext.size();
-          core::PostResult r = core::post_to_room(*room.value(), std::move(m), "agent",
-                                                  *state.sender_verifier, core::wall_clock_ms());
+          core::PostResult r =
+              core::post_to_room(*room.value(), std::move(m), "agent", *state.sender_verifier,
+                                 core::wall_clock_ms(), precheck ? &*precheck : nullptr);
           if (r.refusal) return call.reply.send(refusal_response(r));
           core::inc(state.metrics.messages_posted_http);
           core::inc(state.metrics.bytes_relayed, ciphertext_len);

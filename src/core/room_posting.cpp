@@ -15,7 +15,7 @@ PostResult refuse(PostRefusal r, std::string detail) {
 }  // namespace
 
 PostResult post_to_room(Room& room, IncomingMessage in, std::string_view default_sender,
-                        SenderVerifier& verifier, int64_t now_ms) {
+                        SenderVerifier& verifier, int64_t now_ms, const SignatureCheck* precheck) {
   room.prune(now_ms);  // expired messages do not count against the budgets
   // Step 5: budgets, before the signature, so a refused retry keeps its nonce (§6.1 notes).
   if (auto e = room.check_budget(in.ciphertext.size())) {
@@ -26,7 +26,9 @@ PostResult post_to_room(Room& room, IncomingMessage in, std::string_view default
 
   MessageDraft draft;
   if (in.is_signed) {  // step 6
-    auto v = verifier.verify(room.id(), in, now_ms);
+    const SignatureCheck check = precheck ? *precheck : verifier.check(room.id(), in, now_ms);
+    if (!check.ok) return refuse(PostRefusal::kBadSignature, check.detail);
+    auto v = verifier.admit(check, now_ms);
     if (!v) {
       const bool busy = v.error().error != "bad sender_sig";
       return refuse(busy ? PostRefusal::kSignatureBusy : PostRefusal::kBadSignature,

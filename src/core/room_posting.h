@@ -28,7 +28,10 @@ struct PostResult {
   std::string detail;
 };
 
+// `precheck`, when given, is the result of verifier.check() done earlier on another thread;
+// otherwise the check runs here (after the budget, as §6.1 orders it).
 PostResult post_to_room(Room& room, IncomingMessage message, std::string_view default_sender,
-                        SenderVerifier& verifier, int64_t now_ms);
+                        SenderVerifier& verifier, int64_t now_ms,
+                        const SignatureCheck* precheck = nullptr);
 
 }  // namespace b2b::core

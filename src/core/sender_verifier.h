@@ -17,20 +17,32 @@ struct VerifiedSender {
   RelayedSignature signature;
 };
 
+// The expensive, stateless half of a verification (parse, look up, Ed25519): it changes
+// nothing, so it may run on the connection's shard — one busy room then uses every core.
+struct SignatureCheck {
+  bool ok = false;
+  std::string detail;     // why not, when !ok
+  VerifiedSender sender;  // when ok
+};
+
 class SenderVerifier {
  public:
   virtual ~SenderVerifier() = default;
-  // Called on the room's shard after rate limits and budget checks (§6.1 step 6), so a
-  // refused post never consumes the nonce.
-  virtual Result<VerifiedSender> verify(std::string_view room_id, const IncomingMessage& message,
-                                        int64_t now_ms) = 0;
+  // Thread-safe and side-effect free.
+  virtual SignatureCheck check(std::string_view room_id, const IncomingMessage& message,
+                               int64_t now_ms) = 0;
+  // The stateful half, on the room's shard after the rate limits and budget checks (§6.1
+  // step 6), so a post refused for those keeps its nonce: record the nonce (a replay is
+  // refused with "bad sender_sig"; a full cache with another error, answered 429).
+  virtual Result<VerifiedSender> admit(const SignatureCheck& check, int64_t now_ms) = 0;
 };
 
 class NoIdentities final : public SenderVerifier {
  public:
-  Result<VerifiedSender> verify(std::string_view, const IncomingMessage&, int64_t) override {
-    return Error{"bad sender_sig", "no such identity is registered"};
+  SignatureCheck check(std::string_view, const IncomingMessage&, int64_t) override {
+    return SignatureCheck{false, "no such identity is registered", {}};
   }
+  Result<VerifiedSender> admit(const SignatureCheck& c, int64_t) override { return c.sender; }
 };
 
 }  // namespace b2b::core

@@ -22,15 +22,21 @@ const std::string kNonce = std::string(32, 'A');
 
 class FakeVerifier : public SenderVerifier {
  public:
-  Result<VerifiedSender> verify(std::string_view room_id, const IncomingMessage& m,
-                                int64_t now_ms) override {
+  SignatureCheck check(std::string_view room_id, const IncomingMessage& m,
+                       int64_t now_ms) override {
     ++calls;
     last_room = std::string(room_id);
     last_ciphertext = m.ciphertext;
     last_now = now_ms;
-    if (!accept) return Error{"bad sender_sig", "rejected by the fake"};
-    return VerifiedSender{"alice", RelayedSignature{"SIG", "SNONCE", 777}};
+    if (!accept) return SignatureCheck{false, "rejected by the fake", {}};
+    return SignatureCheck{true, "",
+                          VerifiedSender{"alice", RelayedSignature{"SIG", "SNONCE", 777}}};
   }
+  Result<VerifiedSender> admit(const SignatureCheck& c, int64_t) override {
+    ++admitted;
+    return c.sender;
+  }
+  int admitted = 0;
   bool accept = true;
   int calls = 0;
   std::string last_room;
