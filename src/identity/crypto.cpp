@@ -44,8 +44,13 @@ bool verify_detached(std::string_view sign_pub_b64, std::string_view message,
                      std::string_view sig_b64) {
   const std::optional<std::string> pub = core::strict_base64_decode(sign_pub_b64);
   const std::optional<std::string> sig = core::strict_base64_decode(sig_b64);
-  if (!pub || !sig || sig->size() != crypto_sign_BYTES) return false;
-  if (!is_acceptable_sign_pub(*pub)) return false;
+  if (!pub || !sig || sig->size() != crypto_sign_BYTES ||
+      pub->size() != crypto_sign_PUBLICKEYBYTES) {
+    return false;
+  }
+  // The full point check (a scalar multiplication, as costly as the verification itself) is
+  // made once, at registration (is_acceptable_sign_pub); libsodium's verify still refuses
+  // small-order and non-canonical keys and signatures here.
   return crypto_sign_verify_detached(bytes_of(*sig), bytes_of(message), message.size(),
                                      bytes_of(*pub)) == 0;
 }

@@ -13,13 +13,16 @@ std::string sha256_hex(std::string_view bytes);
 
 // True if `sig_b64` (strict canonical base64 of 64 bytes, §1.3) is a valid detached
 // Ed25519 signature over `message` by `sign_pub_b64` (strict canonical base64 of 32 bytes).
-// Stricter than tweetnacl, as §1.4 allows: refuses malleable (S >= L) signatures, the
-// all-zero key, and keys that are not canonical points of the main subgroup (small order
-// included), so nobody can register a key that "verifies" forged messages.
+// Stricter than tweetnacl, as §1.4 allows: refuses malleable (S >= L) signatures and
+// small-order or non-canonical keys (libsodium's checks). Keys outside the main subgroup are
+// refused once, at registration (is_acceptable_sign_pub), since that check costs as much as a
+// verification and every stored key has passed it.
 bool verify_detached(std::string_view sign_pub_b64, std::string_view message,
                      std::string_view sig_b64);
 
-// True if the 32 raw bytes form a public key verify_detached would accept.
+// True if the 32 raw bytes are a canonical point of the main subgroup, not all zero and not
+// of small order: the keys registration accepts (so nobody can register a key for which
+// "any signature" verifies).
 bool is_acceptable_sign_pub(std::string_view pub_bytes);
 
 // X25519 public key for a 32-byte secret used directly as the scalar (§1.4: the clients'
