@@ -2,7 +2,6 @@
 // with a server-side cursor. Authentication runs on the connection's shard; cursor work on
 // the room's shard, where the ClaimBook lives. With §20.9 a claim on a missing room is held
 // (not created) and a woken claim with nothing claimable keeps waiting.
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include "api/identity_services.h"
@@ -10,6 +9,7 @@
 #include "api/parked_request.h"
 #include "api/request_auth.h"
 #include "api/responses.h"
+#include "api/room_parked_request.h"
 #include "api/room_routes.h"
 #include "core/claims.h"
 #include "core/clock.h"
@@ -102,24 +102,15 @@ std::optional<std::string> attempt(RelayState& state, core::RoomShard& shard,
   return offer_body(*offer, room->last_seq());
 }
 
-class ClaimWaiter final : public core::Waiter, public std::enable_shared_from_this<ClaimWaiter> {
+class ClaimWaiter final : public RoomParkedRequest,
+                          public std::enable_shared_from_this<ClaimWaiter> {
  public:
   ClaimWaiter(RelayState& state, core::RoomShard& shard, Reply reply, std::string room_id,
               ClaimRequest request, core::Slot slot)
-      : state_(state),
-        shard_(shard),
-        reply_(std::move(reply)),
-        room_id_(std::move(room_id)),
-        request_(std::move(request)),
-        slot_(std::move(slot)),
-        timer_(state.pool().context(state.shard_of(room_id_))) {}
+      : RoomParkedRequest(state, shard, std::move(reply), std::move(room_id), std::move(slot)),
+        request_(std::move(request)) {}
 
-  void arm() {
-    timer_.expires_after(std::chrono::seconds(request_.timeout_s));
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->finish_empty(/*unpark=*/true);
-    });
-  }
+  void arm() { RoomParkedRequest::arm(shared_from_this(), request_.timeout_s); }
 
   bool offer(const core::MessagePtr&, int64_t) override {
     if (done_) return true;
@@ -128,45 +119,18 @@ class ClaimWaiter final : public core::Waiter, public std::enable_shared_from_th
     finish(std::move(*body));
     return true;
   }
-  void answer_for_shutdown() override { finish_empty(/*unpark=*/false); }
-  void abort() {
-    if (done_) return;
-    done_ = true;
-    unpark();
-    timer_.cancel();
-    slot_.release();
+  void answer_for_shutdown() override {
+    if (!done_) on_timeout();
   }
 
  private:
-  void finish_empty(bool unpark_first) {
-    if (done_) return;
-    if (unpark_first) unpark();
+  void on_timeout() override {
     core::Room* room = shard_.find(room_id_);
     core::ClaimCursor* c = shard_.claims().find(request_.handle, room_id_);
     finish(empty_body(room ? room->last_seq() : 0, c ? c->cursor : 0, room != nullptr));
   }
-  void finish(std::string body) {
-    done_ = true;
-    timer_.cancel();
-    slot_.release();
-    reply_.send(json_response(200, std::move(body)));
-  }
-  void unpark() {
-    if (core::Room* room = shard_.find(room_id_)) {
-      room->unpark(this);
-    } else {
-      shard_.unpark_orphan(room_id_, this);
-    }
-  }
 
-  RelayState& state_;
-  core::RoomShard& shard_;
-  Reply reply_;
-  const std::string room_id_;
   const ClaimRequest request_;
-  core::Slot slot_;
-  boost::asio::steady_timer timer_;
-  bool done_ = false;
 };
 
 ClaimRequest parse_claim(RelayState& state, const RoomCall& call, const boost::json::value& body,

@@ -2,10 +2,10 @@
 // otherwise park until a post, the timeout or the client hanging up. With the §20.9 fix a
 // wait on a missing room is held too (without creating it) and is woken by the post that
 // creates the room; with the §20.2 fix a woken wait re-applies its `after` filter.
-#include <boost/asio/steady_timer.hpp>
 
 #include "api/parked_request.h"
 #include "api/responses.h"
+#include "api/room_parked_request.h"
 #include "api/room_routes.h"
 #include "core/clock.h"
 #include "core/js_int.h"
@@ -20,31 +20,19 @@ std::string empty_answer(int64_t last_seq) {
   return R"({"messages":[],"last_seq":)" + std::to_string(last_seq) + "}";
 }
 
-// Lives on the room's shard; every method runs there.
-class LongPollWaiter final : public core::Waiter,
+class LongPollWaiter final : public RoomParkedRequest,
                              public std::enable_shared_from_this<LongPollWaiter> {
  public:
   LongPollWaiter(RelayState& state, core::RoomShard& shard, Reply reply, std::string room_id,
                  int64_t after, core::Slot slot)
-      : state_(state),
-        shard_(shard),
-        reply_(std::move(reply)),
-        room_id_(std::move(room_id)),
-        after_(after),
-        slot_(std::move(slot)),
-        timer_(state.pool().context(state.shard_of(room_id_))) {}
+      : RoomParkedRequest(state, shard, std::move(reply), std::move(room_id), std::move(slot)),
+        after_(after) {}
 
-  void arm(int64_t timeout_s) {
-    timer_.expires_after(std::chrono::seconds(timeout_s));
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->on_timeout();
-    });
-  }
+  void arm(int64_t timeout_s) { RoomParkedRequest::arm(shared_from_this(), timeout_s); }
 
   bool offer(const core::MessagePtr& m, int64_t last_seq) override {
     if (done_) return true;
     if (m->seq <= after_) return false;  // §20.2: not newer than what the client has
-    done_ = true;
     core::inc(state_.metrics.longpoll_wakes);
     core::inc(state_.metrics.messages_delivered);
     std::string body = render_message_list({m});
@@ -54,53 +42,20 @@ class LongPollWaiter final : public core::Waiter,
   }
 
   void answer_for_shutdown() override {
-    if (done_) return;
-    done_ = true;
-    core::Room* room = shard_.find(room_id_);
-    finish(room ? empty_answer(room->last_seq()) : std::string(kMissingRoomAnswer));
-  }
-
-  // The client went away (§6.4 "client disconnects"): forget it, answer nothing.
-  void abort() {
-    if (done_) return;
-    done_ = true;
-    unpark();
-    timer_.cancel();
-    slot_.release();
+    if (!done_) answer_empty();
   }
 
  private:
-  void on_timeout() {
-    if (done_) return;
-    done_ = true;
+  void on_timeout() override {
     core::inc(state_.metrics.longpoll_timeouts);
-    unpark();
+    answer_empty();
+  }
+  void answer_empty() {
     core::Room* room = shard_.find(room_id_);
     finish(room ? empty_answer(room->last_seq()) : std::string(kMissingRoomAnswer));
   }
 
-  void finish(std::string body) {
-    timer_.cancel();
-    slot_.release();
-    reply_.send(json_response(200, std::move(body)));
-  }
-
-  void unpark() {
-    if (core::Room* room = shard_.find(room_id_)) {
-      room->unpark(this);
-    } else {
-      shard_.unpark_orphan(room_id_, this);
-    }
-  }
-
-  RelayState& state_;
-  core::RoomShard& shard_;
-  Reply reply_;
-  const std::string room_id_;
   const int64_t after_;
-  core::Slot slot_;
-  boost::asio::steady_timer timer_;
-  bool done_ = false;
 };
 
 }  // namespace
