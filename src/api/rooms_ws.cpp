@@ -43,19 +43,23 @@ class WsSubscriber final : public core::StreamSubscriber {
 };
 
 // One connected client: its room, its member id, the address its posts are limited by.
+// The session owns the client (through its message handler); the client only refers back
+// weakly, so no cycle outlives the connection, even when the event loops stop first.
 struct WsClient {
   RelayState& state;
   core::RoomShard& shard;
   std::string room_id;
   std::string rate_ip;  // §6.3: the literal "ws" when no address is known
-  std::shared_ptr<net::WsSession> ws;
+  std::weak_ptr<net::WsSession> ws;
   core::Slot slot;
   uint64_t member_id = 0;
 
   void send_error(unsigned code, std::string_view error, std::string_view detail = {}) {
     boost::json::object o{{"type", "error"}, {"code", code}, {"error", error}};
     if (!detail.empty()) o.emplace("detail", detail);
-    ws->push(net::SharedBytes::copy_of(boost::json::serialize(o)), true);
+    if (auto session = ws.lock()) {
+      session->push(net::SharedBytes::copy_of(boost::json::serialize(o)), true);
+    }
   }
 
   void on_frame(std::string_view text);
@@ -134,28 +138,28 @@ void WsClient::on_post(core::Room& room, const boost::json::value& frame, int64_
   }
 }
 
-void accepted(const std::shared_ptr<WsClient>& client) {
+void accepted(const std::shared_ptr<WsClient>& client, const std::shared_ptr<net::WsSession>& ws) {
   RelayState& state = client->state;
   const int64_t now = core::wall_clock_ms();
   auto room = client->shard.get_or_create(client->room_id, now);
   if (!room) {
-    client->ws->start([](std::string_view) {}, [client] {});
+    ws->start([](std::string_view) {}, [client] {});
     client->send_error(503, "room cap reached");
-    client->ws->close(websocket::close_code::try_again_later);
+    ws->close(websocket::close_code::try_again_later);
     return;
   }
   core::add(state.metrics.ws_connections, 1);
   core::inc(state.metrics.ws_connects);
-  client->ws->start([client](std::string_view text) { client->on_frame(text); },
-                    [client] {
-                      core::add(client->state.metrics.ws_connections, -1);
-                      if (core::Room* r = client->shard.find(client->room_id)) {
-                        r->unsubscribe(client->member_id, core::wall_clock_ms());
-                      }
-                      client->slot.release();
-                    });
+  ws->start([client](std::string_view text) { client->on_frame(text); },
+            [client] {
+              core::add(client->state.metrics.ws_connections, -1);
+              if (core::Room* r = client->shard.find(client->room_id)) {
+                r->unsubscribe(client->member_id, core::wall_clock_ms());
+              }
+              client->slot.release();
+            });
   client->member_id = room.value()->subscribe(
-      core::Joiner{std::make_shared<WsSubscriber>(client->ws), core::StreamKind::kWebSocket, 0,
+      core::Joiner{std::make_shared<WsSubscriber>(ws), core::StreamKind::kWebSocket, 0,
                    std::nullopt, std::nullopt},
       now);
 }
@@ -195,12 +199,13 @@ void upgrade_websocket(RelayState& state, const std::shared_ptr<net::HttpSession
                         limits.max_message_bytes =
                             static_cast<std::size_t>(state.limits.ws_message_max_bytes);
                         limits.ping_interval = std::chrono::milliseconds(state.limits.ws_ping_ms);
+                        auto ws = std::make_shared<net::WsSession>(std::move(socket), limits);
                         auto client = std::make_shared<WsClient>(
-                            WsClient{state, shard, room_id, ip.empty() ? std::string("ws") : ip,
-                                     std::make_shared<net::WsSession>(std::move(socket), limits),
+                            WsClient{state, shard, room_id, ip.empty() ? std::string("ws") : ip, ws,
                                      std::move(*slot_holder), 0});
-                        client->ws->accept(std::move(*req), [client](bool ok) {
-                          if (ok) accepted(client);
+                        ws->accept(std::move(*req), [client, weak = std::weak_ptr(ws)](bool ok) {
+                          auto session = weak.lock();
+                          if (ok && session) accepted(client, session);
                         });
                       });
                 });

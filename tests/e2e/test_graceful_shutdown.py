@@ -71,7 +71,7 @@ def test_sigterm_drains_sse_ws_and_waits_then_exits_zero(relay_factory):
 
     code = relay.wait_exit(10)
     elapsed = time.monotonic() - t0
-    assert code == 0, f"exit code {code}"
+    assert code == 0, f"exit code {code}: {relay.output()[-3000:]}"
     assert elapsed < 6, f"shutdown took {elapsed:.1f}s"
 
 
