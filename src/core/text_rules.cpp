@@ -4,49 +4,15 @@
 
 #include <algorithm>
 
+#include "core/utf8.h"
+
 namespace b2b::core {
 namespace {
 
 constexpr std::size_t kMaxNameUnits = 64;  // §1.4, §10.3
 
-// One step of a strict UTF-8 decoder (Unicode Table 3-7: no overlongs, no surrogates,
-// nothing above U+10FFFF). A malformed byte is reported as invalid with size 1.
-struct CodePoint {
-  char32_t value;
-  std::size_t size;
-  bool valid;
-};
-
-CodePoint decode_at(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const CodePoint invalid{0xFFFD, 1, false};
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return {b0, 1, true};
-
-  std::size_t size;
-  char32_t cp;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    size = 2, cp = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    size = 3, cp = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // UTF-16 surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    size = 4, cp = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return invalid;
-  }
-  if (i + size > s.size()) return invalid;
-  for (std::size_t k = 1; k < size; ++k) {
-    const unsigned char b = byte(k);
-    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return invalid;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  return {cp, size, true};
-}
+using utf8::CodePoint;
+using utf8::decode_at;
 
 std::size_t utf16_units(const CodePoint& c) {
   return c.valid && c.value >= 0x10000 ? 2 : 1;

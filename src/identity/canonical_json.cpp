@@ -5,10 +5,11 @@
 #include <cmath>
 #include <vector>
 
+#include "core/utf8.h"
 #include "identity/js_values.h"
-#include "identity/utf8.h"
 
 namespace b2b::identity {
+namespace utf8 = core::utf8;
 namespace {
 
 std::u16string to_utf16(std::string_view s) {

@@ -10,10 +10,11 @@
 #include <optional>
 #include <vector>
 
+#include "core/utf8.h"
 #include "identity/js_text.h"
-#include "identity/utf8.h"
 
 namespace b2b::identity {
+namespace utf8 = core::utf8;
 namespace {
 
 core::Error invalid_url(std::string detail) {

@@ -1,9 +1,10 @@
 // IDENTITY.md §3.1 string rules; see js_text.h for why each is needed.
 #include "identity/js_text.h"
 
-#include "identity/utf8.h"
+#include "core/utf8.h"
 
 namespace b2b::identity {
+namespace utf8 = core::utf8;
 namespace {
 
 bool is_js_trim_space(char32_t c) {

@@ -1,14 +1,14 @@
-// Small UTF-8 helpers shared by the identity layer's JavaScript-compatible string rules.
-// Strings reaching the identity layer come from Boost.JSON, which only produces valid
-// UTF-8; a malformed byte is still handled (reported as one invalid unit) so that no
-// input can make these helpers read out of bounds.
+// Small UTF-8 helpers behind every JavaScript-compatible string rule (core's text rules and
+// the identity layer's). Strings come from Boost.JSON or percent-decoded URLs; a malformed
+// byte is still handled (reported as one invalid unit) so that no input can make these
+// helpers read out of bounds.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace b2b::identity::utf8 {
+namespace b2b::core::utf8 {
 
 struct CodePoint {
   char32_t value;    // U+FFFD when !valid
@@ -65,4 +65,4 @@ inline void append(std::string& out, char32_t cp) {
   }
 }
 
-}  // namespace b2b::identity::utf8
+}  // namespace b2b::core::utf8
