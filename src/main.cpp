@@ -2,6 +2,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "build_info.h"
 #include "cli/commands.h"
 
 namespace {

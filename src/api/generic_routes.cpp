@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "api/responses.h"
+#include "build_info.h"
 #include "core/clock.h"
 #include "net/net_stats.h"
 
