@@ -4,6 +4,7 @@
 
 #include "core/base64.h"
 #include "core/js_int.h"
+#include "identity/auth_header.h"
 #include "identity/crypto.h"
 #include "identity/handles.h"
 #include "identity/js_text.h"
@@ -19,16 +20,6 @@ core::Error bad(std::string detail) {
   return core::Error{"bad sender_sig", std::move(detail)};
 }
 
-bool is_nonce_token(std::string_view n) {
-  if (n.size() < 16 || n.size() > 64) return false;
-  for (char c : n) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '/' || c == '=' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 core::SignatureCheck SignedSenderVerifier::check(std::string_view room_id,
@@ -40,7 +31,7 @@ core::SignatureCheck SignedSenderVerifier::check(std::string_view room_id,
   const auto ts = core::parse_js_int(identity::js_string(m.sender_ts));
   if (!ts || *ts == 0) return fail("sender_ts must be integer milliseconds");
   if (std::llabs(now_ms - *ts) > kSkewMs) return fail("sender_ts is more than 60 s from now");
-  if (!m.sender_nonce.is_string() || !is_nonce_token(m.sender_nonce.get_string())) {
+  if (!m.sender_nonce.is_string() || !identity::is_signature_nonce(m.sender_nonce.get_string())) {
     return fail("sender_nonce must be 16-64 chars of [A-Za-z0-9+/=_-]");
   }
   const std::string nonce(m.sender_nonce.get_string());

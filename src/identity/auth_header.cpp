@@ -27,6 +27,11 @@ bool is_nonce_char(char c) {
 
 }  // namespace
 
+bool is_signature_nonce(std::string_view n) {
+  return n.size() >= kNonceMin && n.size() <= kNonceMax &&
+         std::all_of(n.begin(), n.end(), is_nonce_char);
+}
+
 core::Result<RequestAuth> parse_authorization_header(std::string_view header) {
   if (!header.starts_with(kScheme)) return fail("Authorization must start with \"Bot2Bot \"");
   std::string_view rest = header.substr(kScheme.size());
@@ -54,8 +59,7 @@ core::Result<RequestAuth> parse_authorization_header(std::string_view header) {
   }
   const int64_t ts_value = std::stoll(std::string(*ts));
   if (ts_value == 0) return fail("ts must not be 0");
-  if (n->size() < kNonceMin || n->size() > kNonceMax ||
-      !std::all_of(n->begin(), n->end(), is_nonce_char)) {
+  if (!is_signature_nonce(*n)) {
     return fail("n must be 16 to 64 characters of [A-Za-z0-9+/=_-]");
   }
   if (core::strict_base64_decoded_size(*sig) != kSignatureBytes) {

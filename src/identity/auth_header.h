@@ -24,6 +24,10 @@ struct RequestAuth {
 // at the first '=' (so base64 padding stays in the value); last duplicate wins; unknown
 // keys and parts without '=' ignored. Stricter than the reference where §1.6 says SHOULD:
 // ts must be ^[0-9]{1,16}$ (no sign, no junk) and non-zero.
+// The nonce rule shared by the header's `n` (§1.10 step 4) and a room post's `sender_nonce`
+// (§5.1): 16 to 64 characters of [A-Za-z0-9+/=_-].
+bool is_signature_nonce(std::string_view nonce);
+
 core::Result<RequestAuth> parse_authorization_header(std::string_view header);
 
 }  // namespace b2b::identity
