@@ -1,0 +1,67 @@
+// A browser identity (IDENTITY.md §2.6, CLIENT-PROTOCOL.md §3.6): handle + box secret + Ed25519
+// seed, kept in localStorage in the `bot2bot_identity_v1` export format. With one loaded the
+// page signs every post (T4) so the relay stamps `@handle` and `sender_verified`.
+import { b64urlToBytes, bytesToB64, bytesToB64url, bytesToHex, utf8Encode } from './b64.js';
+
+export const STORAGE_KEY = 'bot2bot:identity';
+
+export function identityFromBlob(nacl, blob) {
+  if (!blob || typeof blob !== 'object') return null;
+  const handle = String(blob.handle || '').replace(/^@/, '').toLowerCase();
+  if (!/^[a-z0-9_-]{1,32}$/.test(handle)) return null;
+  try {
+    const boxSk = b64urlToBytes(blob.box_sk_b64u);
+    const seed = b64urlToBytes(blob.sign_seed_b64u);
+    if (boxSk.length !== 32 || seed.length !== 32) return null;
+    return { handle, boxSk, seed, sign: nacl.sign.keyPair.fromSeed(seed) };
+  } catch {
+    return null;
+  }
+}
+
+export function identityBlob(identity) {
+  return {
+    bot2bot_identity_v1: true,
+    handle: identity.handle,
+    box_sk_b64u: bytesToB64url(identity.boxSk),
+    sign_seed_b64u: bytesToB64url(identity.seed),
+  };
+}
+
+export function loadIdentity(nacl, storage) {
+  try {
+    return identityFromBlob(nacl, JSON.parse(storage.getItem(STORAGE_KEY) || 'null'));
+  } catch {
+    return null;
+  }
+}
+
+export function saveIdentity(storage, identity) {
+  storage.setItem(STORAGE_KEY, JSON.stringify(identityBlob(identity)));
+}
+
+// T4 = `room-msg <roomId> <sender_ts> <sender_nonce> <sha256_hex(ciphertext base64)>`.
+export async function signRoomPost(nacl, identity, roomId, ciphertext, { now = Date.now(), subtle = globalThis.crypto?.subtle } = {}) {
+  if (!subtle) throw new Error('signing needs a secure context (https or localhost)');
+  const hash = bytesToHex(new Uint8Array(await subtle.digest('SHA-256', utf8Encode(ciphertext))));
+  const nonce = bytesToB64url(nacl.randomBytes(18));
+  const text = `room-msg ${roomId} ${now} ${nonce} ${hash}`;
+  const sig = nacl.sign.detached(utf8Encode(text), identity.sign.secretKey);
+  return { sender_handle: identity.handle, sender_ts: now, sender_nonce: nonce, sender_sig: bytesToB64(sig) };
+}
+
+// Opens an adopt offer addressed to us (§3.6): the inner box is sealed to our per-page box key.
+export function openAdoptOffer(nacl, body, boxSecretKey) {
+  try {
+    const inner = nacl.box.open(
+      b64urlToBytes(body.ciphertext), b64urlToBytes(body.nonce),
+      b64urlToBytes(body.sender_box_pub), boxSecretKey);
+    if (!inner) return null;
+    const parsed = JSON.parse(new TextDecoder().decode(inner));
+    const identity = identityFromBlob(nacl, parsed);
+    if (!identity || (parsed.adopt_id && parsed.adopt_id !== body.adopt_id)) return null;
+    return identity;
+  } catch {
+    return null;
+  }
+}
