@@ -23,6 +23,18 @@ struct RelayConfig {
   std::size_t header_limit_bytes = 16 * 1024;
   int keepalive_timeout_s = 120;
   int shutdown_grace_ms = 3000;  // how long SIGTERM waits for streams to drain
+
+  // Files the relay serves (SDK, docs, Swagger UI assets): the source tree by default.
+  std::string share_dir;
+  // Absolute base URL clients reach us at (OpenAPI servers[0].url); empty: http://<listen>.
+  std::string public_url;
+
+  // Bug reports and the contact form (ROOMS.md §12.4, §12.5, §20.11).
+  std::string reports_file;  // empty: <data_dir>/reports/bugs.jsonl
+  std::size_t reports_max_bytes = 5 * 1024 * 1024;
+  std::string alert_webhook;  // http:// URL, or empty for none
+  double report_rate_burst = 5;
+  double report_rate_per_min = 3;
 };
 
 }  // namespace b2b::api

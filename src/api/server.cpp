@@ -10,11 +10,13 @@
 #include <thread>
 
 #include "api/agents_routes.h"
+#include "api/alert_webhook.h"
 #include "api/identity_services.h"
 #include "api/logging.h"
 #include "api/relay_state.h"
 #include "api/router.h"
 #include "api/signed_sender.h"
+#include "api/site_services.h"
 #include "api/stored_seq_reservations.h"
 #include "core/clock.h"
 #include "net/listener.h"
@@ -29,7 +31,7 @@ constexpr int64_t kRateSweepEveryMs = 60 * 1000;
 // Every janitor interval: prune and evict on each shard's own thread (§2.3, §15).
 class Janitor {
  public:
-  Janitor(RelayState& state) : state_(state) {}
+  Janitor(RelayState& state, SiteServices& site) : state_(state), site_(site) {}
   void start() {
     for (std::size_t i = 0; i < state_.pool().size(); ++i) {
       timers_.push_back(std::make_unique<boost::asio::steady_timer>(state_.pool().context(i)));
@@ -60,12 +62,14 @@ class Janitor {
       if (i == 0 && now - last_rate_sweep_ms_ >= kRateSweepEveryMs) {
         state_.keyed_rate.sweep(now, kRateBucketIdleMs);
         state_.global_rate.sweep(now, kRateBucketIdleMs);
+        site_.reports.sweep(now, kRateBucketIdleMs);
         last_rate_sweep_ms_ = now;
       }
       arm(i);
     });
   }
   RelayState& state_;
+  SiteServices& site_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> timers_;
   int64_t last_rate_sweep_ms_ = 0;
 };
@@ -144,7 +148,16 @@ std::unique_ptr<IdentityServices> open_identity_services(const RelayConfig& conf
   return ids;
 }
 
+std::string without_trailing_slashes(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
 }  // namespace
+
+const char* default_share_dir() {
+  return BOT2BOT_DEFAULT_SHARE_DIR;
+}
 
 int run_server(const RelayConfig& config) {
   setup_logging(config.log_level);
@@ -161,6 +174,13 @@ int run_server(const RelayConfig& config) {
     return 1;
   }
 
+  if (!config.alert_webhook.empty()) {
+    if (auto target = parse_webhook_url(config.alert_webhook); !target) {
+      std::cerr << "bot2bot: --alert-webhook: " << target.error().detail << "\n";
+      return 2;
+    }
+  }
+
   std::size_t threads = config.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   auto ids = open_identity_services(config, threads);
@@ -171,7 +191,8 @@ int run_server(const RelayConfig& config) {
   state.sender_verifier = std::make_unique<SignedSenderVerifier>(*ids);
   net::ShardPool pool(threads);
   state.attach(pool);
-  Router router(state);
+  SiteServices site(config, config.share_dir.empty() ? default_share_dir() : config.share_dir);
+  Router router(state, site);
   net::HttpLimits http_limits;
   http_limits.body_limit = static_cast<uint64_t>(config.limits.body_limit_bytes);
   http_limits.header_limit = static_cast<uint32_t>(config.header_limit_bytes);
@@ -186,8 +207,13 @@ int run_server(const RelayConfig& config) {
               << e.what() << "\n";
     return 1;
   }
+  std::string host =
+      ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+  site.public_url = without_trailing_slashes(
+      config.public_url.empty() ? "http://" + host + ":" + std::to_string(ep.port())
+                                : config.public_url);
   listener.start();
-  Janitor janitor(state);
+  Janitor janitor(state, site);
   janitor.start();
   Shutdown shutdown(state, listener, janitor);
   boost::asio::signal_set signals(pool.context(0), SIGINT, SIGTERM);
@@ -195,8 +221,6 @@ int run_server(const RelayConfig& config) {
     if (!ec) shutdown.begin();
   });
 
-  std::string host =
-      ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
   // §14.4: the old test harnesses wait for this exact phrase on stdout.
   std::cout << "Bot2Bot.chat listening on http://" << host << ":" << ep.port() << " (" << threads
             << " threads, data in " << config.data_dir << ")" << std::endl;

@@ -4,11 +4,17 @@
 // comment, WebSockets a 1001 close, parked long-polls their answer, then the loops stop.
 #pragma once
 
+#include <string>
+
 #include "api/relay_config.h"
 
 namespace b2b::api {
 
 // Runs the relay until a signal; returns the process exit code.
 int run_server(const RelayConfig& config);
+
+// Where the relay reads the files it serves when --share-dir is not given: the source tree
+// it was built from.
+const char* default_share_dir();
 
 }  // namespace b2b::api

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 
+#include "api/route_table.h"
 #include "api/server.h"
 #include "cli/commands.h"
 
@@ -79,6 +80,44 @@ int serve_command(int argc, char** argv) {
                  "Operator token that may register reserved handles (IDENTITY.md §2.4)")
       ->envname("IDENTITY_ADMIN_TOKEN");
 
+  app.add_option("--share-dir", cfg.share_dir,
+                 std::string("Directory the SDK, docs and Swagger UI assets are served from "
+                             "(default: the source tree, ") +
+                     api::default_share_dir() + ")")
+      ->envname("BOT2BOT_SHARE_DIR");
+  app.add_option("--public-url", cfg.public_url,
+                 "Absolute base URL clients reach this relay at, published as the OpenAPI "
+                 "servers[0].url (default: http://<listen host:port>)")
+      ->envname("PUBLIC_BASE_URL");
+  app.add_option("--reports-file", cfg.reports_file,
+                 "Bug reports are appended here as JSON lines (default: "
+                 "<data-dir>/reports/bugs.jsonl)")
+      ->envname("BUGS_LOG")
+      ->group("Reports");
+  app.add_option("--reports-max-bytes", cfg.reports_max_bytes,
+                 "Size beyond which the bug-report file is rotated to <file>.1")
+      ->envname("BUGS_LOG_MAX_BYTES")
+      ->capture_default_str()
+      ->group("Reports");
+  app.add_option("--alert-webhook", cfg.alert_webhook,
+                 "http:// URL that receives {text, severity, id} for every bug report and "
+                 "contact message (5 s timeout, failures only logged)")
+      ->envname("ALERT_WEBHOOK_URL")
+      ->group("Reports");
+  app.add_option("--report-rate-burst", cfg.report_rate_burst,
+                 "Bug reports (and, separately, contact messages) one IP may send at once")
+      ->envname("REPORT_RL_CAP")
+      ->capture_default_str()
+      ->group("Reports");
+  app.add_option("--report-rate-per-min", cfg.report_rate_per_min,
+                 "Refill of that allowance per minute")
+      ->envname("REPORT_RL_REFILL_PER_MIN")
+      ->capture_default_str()
+      ->group("Reports");
+  bool print_routes = false;
+  app.add_flag("--print-routes", print_routes,
+               "Print the HTTP route table as JSON and exit (used by the OpenAPI coverage test)");
+
   auto limit = [&](const char* flag, auto& value, const char* env, const char* help) {
     app.add_option(flag, value, help)->envname(env)->capture_default_str()->group("Limits");
   };
@@ -138,6 +177,11 @@ int serve_command(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+
+  if (print_routes) {
+    std::cout << api::route_table_json() << std::endl;
+    return 0;
   }
 
   std::string err;

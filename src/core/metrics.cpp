@@ -40,6 +40,12 @@ const char* route_label_name(RouteLabel r) {
       return "/api/version";
     case RouteLabel::kMetrics:
       return "/metrics";
+    case RouteLabel::kReport:
+      return "/api/report";
+    case RouteLabel::kContact:
+      return "/api/contact";
+    case RouteLabel::kDocs:
+      return "docs";
     case RouteLabel::kOtherApi:
       return "/api/*";
     case RouteLabel::kPages:
@@ -113,6 +119,11 @@ std::string Metrics::render_prometheus(int64_t buffered_bytes) const {
   sample(o, "bot2bot_longpoll_total", "outcome=\"parked\"", get(longpoll_waits));
   sample(o, "bot2bot_longpoll_total", "outcome=\"woken\"", get(longpoll_wakes));
   sample(o, "bot2bot_longpoll_total", "outcome=\"timeout\"", get(longpoll_timeouts));
+  family(o, "bot2bot_bug_reports_total", "counter", "Bug reports accepted (POST /api/report).");
+  sample(o, "bot2bot_bug_reports_total", "", get(bug_reports));
+  family(o, "bot2bot_contact_submissions_total", "counter",
+         "Contact-form messages accepted (POST /api/contact).");
+  sample(o, "bot2bot_contact_submissions_total", "", get(contact_submissions));
   family(o, "bot2bot_http_responses_total", "counter", "HTTP responses by route and class.");
   static const char* kClasses[] = {"2xx", "3xx", "4xx", "5xx"};
   for (size_t r = 0; r < responses.size(); ++r) {

@@ -39,6 +39,9 @@ enum class RouteLabel : uint8_t {
   kStatus,
   kVersion,
   kMetrics,
+  kReport,
+  kContact,
+  kDocs,
   kOtherApi,
   kPages,
   kCount
@@ -63,6 +66,8 @@ struct Metrics {
   Counter longpoll_waits{0};
   Counter longpoll_wakes{0};
   Counter longpoll_timeouts{0};
+  Counter bug_reports{0};
+  Counter contact_submissions{0};
   // responses[route][class], class index 0..3 = 2xx,3xx,4xx,5xx
   std::array<std::array<Counter, 4>, static_cast<size_t>(RouteLabel::kCount)> responses{};
 
