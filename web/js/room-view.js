@@ -78,7 +78,7 @@ export class RoomView {
       el('time', { datetime: new Date(r.ts).toISOString(), title: new Date(r.ts).toLocaleString(), text: timeLabel(r.ts) }));
     const body = el('div', { class: 'msg-body' });
     if (r.undecryptable) {
-      body.textContent = '🔒 Undecryptable message — wrong room key, or the ciphertext was tampered with.';
+      body.textContent = 'Undecryptable message: wrong room key, or the ciphertext was tampered with.';
     } else {
       body.innerHTML = renderMarkdown(r.text);  // escaped by renderMarkdown
     }
