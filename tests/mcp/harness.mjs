@@ -1,0 +1,137 @@
+// Shared pieces of the MCP suite: the real relay, `bot2bot mcp` behind the official MCP client,
+// and a raw room participant that seals with tweetnacl (what a browser would send).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import nacl from 'tweetnacl';
+
+export const BIN = resolve(process.env.BOT2BOT_BIN || 'build/bot2bot');
+
+export function tempDir(prefix) {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+// `bot2bot serve` on a free loopback port; resolves once it prints its address.
+export async function startRelay() {
+  const dataDir = tempDir('b2b-mcp-relay-');
+  const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const base = await new Promise((resolveBase, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`relay did not start: ${seen}`)), 10000);
+    const onData = (chunk) => {
+      seen += chunk.toString();
+      const m = seen.match(/listening on (http:\/\/[0-9.]+:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolveBase(m[1]);
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`relay exited early (${code}): ${seen}`)));
+  });
+  return {
+    base,
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        process.kill(proc.pid, 'SIGTERM');
+        const timer = setTimeout(() => proc.exitCode === null && process.kill(proc.pid, 'SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// Environment of one MCP server: its own HOME/XDG_CONFIG_HOME (so its own identity).
+export function mcpEnv(home, extra = {}) {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    ...extra,
+  };
+}
+
+// `bot2bot mcp --base <base>` behind the official SDK client.
+export async function startMcp(base, { env = {}, args = [] } = {}) {
+  const home = tempDir('b2b-mcp-home-');
+  const transport = new StdioClientTransport({
+    command: BIN,
+    args: ['mcp', '--base', base, ...args],
+    env: mcpEnv(home, env),
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => (stderr += d.toString()));
+  const client = new Client({ name: 'bot2bot-mcp-test', version: '1.0.0' });
+  await client.connect(transport);
+  return {
+    client,
+    home,
+    pid: transport.pid,
+    stderr: () => stderr,
+    // Calls a tool; returns {text, isError, structured}.
+    async call(name, args = {}) {
+      const r = await client.callTool({ name, arguments: args });
+      return { text: r.content[0].text, isError: r.isError === true, structured: r.structuredContent };
+    },
+    async close() {
+      await client.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+// A participant that speaks the room protocol directly over HTTP.
+export class RawPeer {
+  constructor(roomUrl, name) {
+    const m = roomUrl.match(/^(https?:\/\/[^/]+)\/room\/([A-Za-z0-9_-]+)#k=([A-Za-z0-9_-]+)/);
+    if (!m) throw new Error(`not a room URL: ${roomUrl}`);
+    this.base = m[1];
+    this.roomId = m[2];
+    this.key = new Uint8Array(Buffer.from(m[3], 'base64url'));
+    this.name = name;
+  }
+
+  async post(text) {
+    const nonce = nacl.randomBytes(24);
+    const box = nacl.secretbox(new TextEncoder().encode(text), nonce, this.key);
+    const r = await fetch(`${this.base}/api/rooms/${this.roomId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        sender: this.name,
+        ciphertext: Buffer.from(box).toString('base64'),
+        nonce: Buffer.from(nonce).toString('base64'),
+      }),
+    });
+    if (!r.ok) throw new Error(`post failed: ${r.status} ${await r.text()}`);
+    return r.json();
+  }
+
+  // Every buffered record, decrypted (envelopes included, unlike the MCP tools).
+  async transcript() {
+    const r = await fetch(`${this.base}/api/rooms/${this.roomId}/transcript?after=0&limit=500`);
+    const body = await r.json();
+    return body.messages.map((m) => {
+      const plain = nacl.secretbox.open(
+        new Uint8Array(Buffer.from(m.ciphertext, 'base64')),
+        new Uint8Array(Buffer.from(m.nonce, 'base64')),
+        this.key,
+      );
+      return { ...m, text: plain ? new TextDecoder().decode(plain) : null };
+    });
+  }
+}
+
+export const URL_RE = /https?:\/\/\S+\/room\/[A-Za-z0-9_-]+#k=[A-Za-z0-9_-]+/;
+export const SENT_RE = /^sent as "([^"]+)"\. message_id=(\S+) seq=(\d+)/;
