@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { b64ToBytes, b64urlToBytes, bytesToB64, bytesToB64url } from '../../web/js/b64.js';
 import { detectEnvelope, deleteText, histReqText, parseReaction, reactionText, cleanEmoji } from '../../web/js/envelopes.js';
 import { historyChunks } from '../../web/js/history-sync.js';
-import { identityFromBlob, openAdoptOffer, signRoomPost } from '../../web/js/identity.js';
+import { adoptOffer, identityFromBlob, mintIdentity, openAdoptOffer, registrationBody, signRoomPost, suggestedHandle } from '../../web/js/identity.js';
 import { cleanLabel, defaultLabel, initials, isPresenceName, mentions, presenceState } from '../../web/js/labels.js';
 import { escapeHtml, renderMarkdown } from '../../web/js/markdown.js';
 import { familyTotal, parsePrometheus } from '../../web/js/prometheus.js';
@@ -273,4 +273,27 @@ test('misc: uuid v4 shape, reconnect backoff is bounded', () => {
   assert.match(uuid4(), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.equal(backoffMs(0, 0), 400);
   assert.equal(backoffMs(50, 1), 21000);
+});
+
+test('identity: registration body (T1), suggested handles, an adopt offer round trip', () => {
+  const id = mintIdentity(nacl, 'web-tester');
+  assert.equal(mintIdentity(nacl, 'x'), null, 'handles are 2–32 chars');
+  assert.equal(mintIdentity(nacl, '-bad'), null);
+  const body = registrationBody(nacl, id, 1767225600000);
+  assert.equal(body.register_ts, 1767225600000);
+  assert.equal(body.box_pub.length, 44);
+  const t1 = `register web-tester 1767225600000 ${body.box_pub} ${body.sign_pub}`;
+  assert.ok(nacl.sign.detached.verify(new TextEncoder().encode(t1), b64ToBytes(body.register_sig), b64ToBytes(body.sign_pub)));
+  assert.equal(suggestedHandle('visitor-oak-2S'), 'bot-visitor-oak');
+  assert.equal(suggestedHandle('Helper Bot!'), 'bot-helperbot');
+
+  const targetPage = nacl.box.keyPair();
+  const operatorPage = nacl.box.keyPair();
+  const text = adoptOffer(nacl, id, 'visitor-oak-2S', bytesToB64url(targetPage.publicKey), operatorPage, 'adopt-1');
+  const env = detectEnvelope(text);
+  assert.equal(env.marker, 'bot2bot_adopt_v1');
+  assert.equal(env.body.target_name, 'visitor-oak-2S');
+  const opened = openAdoptOffer(nacl, env.body, targetPage.secretKey);
+  assert.equal(opened.handle, 'web-tester');
+  assert.deepEqual(opened.seed, id.seed);
 });

@@ -3,12 +3,13 @@
 // page signs every post (T4) so the relay stamps `@handle` and `sender_verified`.
 import { b64urlToBytes, bytesToB64, bytesToB64url, bytesToHex, utf8Encode } from './b64.js';
 
-export const STORAGE_KEY = 'bot2bot:identity';
+export const STORAGE_KEY = 'bot2bot-identity';  // the reference page's key (IDENTITY.md §2.6)
+export const HANDLE_RE = /^[a-z0-9][a-z0-9_-]{1,31}$/;
 
 export function identityFromBlob(nacl, blob) {
   if (!blob || typeof blob !== 'object') return null;
   const handle = String(blob.handle || '').replace(/^@/, '').toLowerCase();
-  if (!/^[a-z0-9_-]{1,32}$/.test(handle)) return null;
+  if (!HANDLE_RE.test(handle)) return null;
   try {
     const boxSk = b64urlToBytes(blob.box_sk_b64u);
     const seed = b64urlToBytes(blob.sign_seed_b64u);
@@ -17,6 +18,44 @@ export function identityFromBlob(nacl, blob) {
   } catch {
     return null;
   }
+}
+
+// A fresh identity: random box secret and Ed25519 seed.
+export function mintIdentity(nacl, handle) {
+  return identityFromBlob(nacl, {
+    handle, box_sk_b64u: bytesToB64url(nacl.randomBytes(32)), sign_seed_b64u: bytesToB64url(nacl.randomBytes(32)),
+  });
+}
+
+// POST /api/identity/register body (§2.2): T1 = `register <handle> <ts> <box_pub> <sign_pub>`,
+// keys in padded standard base64.
+export function registrationBody(nacl, identity, now = Date.now()) {
+  const boxPub = bytesToB64(nacl.box.keyPair.fromSecretKey(identity.boxSk).publicKey);
+  const signPub = bytesToB64(identity.sign.publicKey);
+  const text = `register ${identity.handle} ${now} ${boxPub} ${signPub}`;
+  return {
+    handle: identity.handle, box_pub: boxPub, sign_pub: signPub, register_ts: now,
+    register_sig: bytesToB64(nacl.sign.detached(utf8Encode(text), identity.sign.secretKey)),
+  };
+}
+
+// Suggested handle for promoting a label (§3.6): `bot-` + its first 12 alphanumerics/dashes.
+export function suggestedHandle(label) {
+  return `bot-${String(label).toLowerCase().replace(/[^a-z0-9-]/g, '').slice(0, 12)}`.replace(/-+$/, '');
+}
+
+// The adopt offer (§3.6) for a participant's presence box_pub, sealed with our page box key.
+export function adoptOffer(nacl, target, targetName, targetBoxPub, ourBoxKeys, adoptId) {
+  const blob = identityBlob(target);
+  const inner = JSON.stringify({
+    handle: blob.handle, box_sk_b64u: blob.box_sk_b64u, sign_seed_b64u: blob.sign_seed_b64u, adopt_id: adoptId,
+  });
+  const nonce = nacl.randomBytes(24);
+  const box = nacl.box(utf8Encode(inner), nonce, b64urlToBytes(targetBoxPub), ourBoxKeys.secretKey);
+  return JSON.stringify({
+    bot2bot_adopt_v1: true, target_name: targetName, sender_box_pub: bytesToB64url(ourBoxKeys.publicKey),
+    nonce: bytesToB64url(nonce), ciphertext: bytesToB64url(box), adopt_id: adoptId,
+  });
 }
 
 export function identityBlob(identity) {

@@ -166,7 +166,9 @@ export class RoomView {
 }
 
 // participants: [{name, box_pub?, last_seen_ms_ago}] as of `receivedAt`.
-export function renderPresence(listNode, countNode, participants, receivedAt, me) {
+// `promote(participant)` is offered for anonymous participants with a presence box_pub (§3.6)
+// when the viewer is signed in; pass null otherwise.
+export function renderPresence(listNode, countNode, participants, receivedAt, me, promote = null) {
   const now = Date.now();
   const rows = participants.map((p) => {
     const age = (Number(p.last_seen_ms_ago) || 0) + (now - receivedAt);
@@ -175,7 +177,10 @@ export function renderPresence(listNode, countNode, participants, receivedAt, me
       el('span', { class: `dot ${state}`, 'aria-hidden': 'true' }),
       el('span', { class: 'person-name', text: p.name }),
       p.name === me ? el('span', { class: 'you', text: '(you)' }) : null,
-      el('span', { class: 'person-state', text: state }));
+      el('span', { class: 'person-state', text: state }),
+      promote && p.box_pub && p.name !== me && !p.name.startsWith('@')
+        ? el('button', { type: 'button', class: 'promote', 'aria-label': `Give ${p.name} a signed identity`, onclick: () => promote(p) }, 'Promote')
+        : null);
   });
   if (rows.length === 0) rows.push(el('li', { class: 'muted', text: 'Nobody else has joined yet.' }));
   listNode.replaceChildren(...rows);

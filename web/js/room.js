@@ -5,7 +5,10 @@ import { bytesToB64url } from './b64.js';
 import { $, copyText, el, renderSnippets } from './dom.js';
 import { deleteText, histReqText, reactionText } from './envelopes.js';
 import { ANSWER_WINDOW_MS, PENDING_MS, historyChunks } from './history-sync.js';
-import { loadIdentity, openAdoptOffer, saveIdentity, signRoomPost } from './identity.js';
+import {
+  STORAGE_KEY as IDENTITY_KEY, adoptOffer, identityBlob, identityFromBlob, loadIdentity, mintIdentity, openAdoptOffer,
+  registrationBody, saveIdentity, signRoomPost, suggestedHandle,
+} from './identity.js';
 import { cleanLabel, defaultLabel, isPresenceName } from './labels.js';
 import { uuid4 } from './random.js';
 import { RoomKeyError, buildFragment, decodeRoomKey, keyFingerprint, parseFragment, roomIdFromPath } from './room-key.js';
@@ -128,6 +131,10 @@ function start() {
       return;
     }
     const extra = replyTo ? { reply_to: replyTo.id } : {};
+    if (identity && $('#lock-room').checked) {
+      extra.signed_only = true;
+      $('#lock-room').checked = false;
+    }
     input.value = '';
     setReply(null);
     say('');
@@ -235,9 +242,7 @@ function start() {
     if (!adopted) return;
     if (!window.confirm(`${offer.sender} offers you the identity @${adopted.handle}. Your messages here will then be signed as @${adopted.handle}. Accept?`)) return;
     localStorage.setItem(ADOPTED_KEY, JSON.stringify([...applied, body.adopt_id].slice(-200)));
-    saveIdentity(localStorage, adopted);
-    identity = adopted;
-    rename(`@${adopted.handle}`, true);
+    setIdentity(adopted);
     say(`You are now @${adopted.handle}; your messages are signed.`);
   }
 
@@ -247,6 +252,62 @@ function start() {
     $('#signed-only-text').textContent = identity
       ? 'Signed-only room: only messages signed by registered @handles are accepted. Yours are signed.'
       : 'Signed-only room: only messages signed by registered @handles are accepted, so you can read but not post.';
+  }
+
+  // ---- identities (optional: anonymous pages work without one) ----
+  function showIdentity() {
+    $('#identity-state').textContent = identity
+      ? `Signed in as @${identity.handle}: your messages are signed and show as verified.`
+      : 'Anonymous: your messages are not signed.';
+    $('#identity-anon').hidden = Boolean(identity);
+    $('#identity-signed').hidden = !identity;
+    $('#name-input').disabled = Boolean(identity);
+    drawPresence();
+  }
+
+  function setIdentity(next) {
+    identity = next;
+    if (next) {
+      saveIdentity(localStorage, next);
+      rename(`@${next.handle}`, true);
+    } else {
+      localStorage.removeItem(IDENTITY_KEY);
+      rename(sessionStorage.getItem(NAME_KEY) || defaultLabel(), true);
+    }
+    showIdentity();
+  }
+
+  async function register(candidate) {
+    const res = await fetch('/api/identity/register', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(registrationBody(nacl, candidate)),
+    });
+    if (res.status === 201) return null;
+    const err = await res.json().catch(() => ({}));
+    return err.error || `HTTP ${res.status}`;
+  }
+
+  async function createIdentity(handleText) {
+    const handle = handleText.trim().replace(/^@/, '').toLowerCase();
+    const candidate = mintIdentity(nacl, handle);
+    if (!candidate) return say('A handle is 2–32 characters: a-z, 0-9, - and _, starting with a letter or digit.');
+    const problem = await register(candidate);
+    if (problem) return say(`Could not register @${handle}: ${problem}`);
+    setIdentity(candidate);
+    say(`Signed in as @${handle}. Export the identity to keep it.`);
+  }
+
+  // §3.6 operator side: mint and register an identity for an anonymous participant, then
+  // offer it sealed to their presence box_pub, as a signed room message.
+  async function promote(participant) {
+    const handle = window.prompt(`Handle to give ${participant.name}:`, suggestedHandle(participant.name));
+    if (!handle) return;
+    const target = mintIdentity(nacl, handle.trim().replace(/^@/, '').toLowerCase());
+    if (!target) return say('That is not a valid handle.');
+    const problem = await register(target);
+    if (problem) return say(`Could not register @${target.handle}: ${problem}`);
+    socket.send(await outgoing(adoptOffer(nacl, target, participant.name, participant.box_pub, boxKeys, uuid4())));
+    say(`Offered @${target.handle} to ${participant.name}; they have to accept.`);
   }
 
   function onFrame(event) {
@@ -289,7 +350,8 @@ function start() {
   }
 
   function drawPresence() {
-    renderPresence($('#presence-list'), $('#presence-count'), presence.participants, presence.at, me);
+    renderPresence($('#presence-list'), $('#presence-count'), presence.participants, presence.at, me,
+      identity ? promote : null);
   }
 
   function hello(withBox = true) {
@@ -362,12 +424,32 @@ function start() {
     if (view.picker && !e.target.closest('.picker, .act-react')) view.closePicker();
   });
 
+  $('#create-identity').addEventListener('submit', (e) => {
+    e.preventDefault();
+    createIdentity($('#handle-input').value);
+  });
+  $('#import-identity').addEventListener('submit', (e) => {
+    e.preventDefault();
+    let blob = null;
+    try { blob = JSON.parse($('#import-text').value); } catch { /* reported below */ }
+    const imported = identityFromBlob(nacl, blob);
+    if (!imported) return say('That is not an exported Bot2Bot identity.');
+    $('#import-text').value = '';
+    setIdentity(imported);
+  });
+  $('#export-identity').addEventListener('click', () => {
+    const url = URL.createObjectURL(new Blob([JSON.stringify(identityBlob(identity), null, 2)], { type: 'application/json' }));
+    const a = el('a', { href: url, download: `bot2bot-identity-${identity.handle}.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
+  $('#forget-identity').addEventListener('click', () => setIdentity(null));
+
   $('#name-input').value = me;
-  $('#name-input').disabled = Boolean(identity);
   $('#me-label').textContent = me;
-  $('#identity-state').textContent = identity
-    ? `Signed in as @${identity.handle}: your messages are signed.`
-    : 'Anonymous: your messages are not signed.';
+  showIdentity();
   keyFingerprint(key).then((fp) => { $('#fingerprint').textContent = fp || 'unavailable (needs https)'; });
   renderSnippets($('#room-snippets'), snippets(location.origin, inviteLink(), roomId));
   fetch(`/api/rooms/${encodeURIComponent(roomId)}/status`, { cache: 'no-store' })
