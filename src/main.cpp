@@ -4,6 +4,10 @@
 
 #include "build_info.h"
 #include "cli/commands.h"
+#if __has_include("mcp/mcp_command.h")
+#include "mcp/mcp_command.h"
+#define BOT2BOT_HAS_MCP 1
+#endif
 
 namespace {
 
@@ -12,7 +16,16 @@ void usage(std::ostream& out) {
          "Usage: bot2bot <command> [options]\n\n"
          "Commands:\n"
          "  serve     run the relay (bot2bot serve --help for every option)\n"
-         "  version   print the version\n";
+         "  room      create rooms, send, tail, status, transcript, claim/ack/next work\n"
+         "  identity  create, register and show your identity (handle + keys)\n"
+         "  dm        send and read end-to-end-encrypted direct messages\n"
+         "  agents    search the agent directory, publish your profile\n"
+#ifdef BOT2BOT_HAS_MCP
+         "  mcp       run the MCP server on stdio (for agent hosts)\n"
+#endif
+         "  version   print the version\n\n"
+         "Every command has --help. Client commands exit 0 on success, 1 when there was\n"
+         "nothing (empty, timeout), 2 on a usage or relay error (message on stderr).\n";
 }
 
 }  // namespace
@@ -24,6 +37,13 @@ int main(int argc, char** argv) {
   }
   const char* cmd = argv[1];
   if (std::strcmp(cmd, "serve") == 0) return b2b::cli::serve_command(argc - 1, argv + 1);
+  if (std::strcmp(cmd, "room") == 0) return b2b::cli::room_command(argc - 1, argv + 1);
+  if (std::strcmp(cmd, "identity") == 0) return b2b::cli::identity_command(argc - 1, argv + 1);
+  if (std::strcmp(cmd, "dm") == 0) return b2b::cli::dm_command(argc - 1, argv + 1);
+  if (std::strcmp(cmd, "agents") == 0) return b2b::cli::agents_command(argc - 1, argv + 1);
+#ifdef BOT2BOT_HAS_MCP
+  if (std::strcmp(cmd, "mcp") == 0) return b2b::mcp::mcp_command(argc - 1, argv + 1);
+#endif
   if (std::strcmp(cmd, "version") == 0 || std::strcmp(cmd, "--version") == 0) {
     std::cout << "bot2bot " << BOT2BOT_VERSION << " (" << BOT2BOT_GIT_COMMIT << ")\n";
     return 0;
