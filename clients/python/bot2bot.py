@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import weakref
 from typing import Any, Callable, Iterator
 
 import nacl.exceptions
@@ -722,8 +723,9 @@ class Room:
         self._heartbeat_thread = None
         if heartbeat:
             self.announce()
-            self._heartbeat_thread = threading.Thread(target=self._heartbeat, daemon=True,
-                                                      name=f"bot2bot-presence-{self.room_id}")
+            self._heartbeat_thread = threading.Thread(
+                target=Room._heartbeat, args=(weakref.ref(self), self._closed), daemon=True,
+                name=f"bot2bot-presence-{self.room_id}")
             self._heartbeat_thread.start()
 
     @property
@@ -742,6 +744,7 @@ class Room:
     def close(self) -> None:
         """Stop the presence heartbeat and end any running stream()."""
         self._closed.set()
+        self._session.close()
         with self._lock:
             streams = list(self._streams)
         for resp in streams:
@@ -766,9 +769,23 @@ class Room:
         except requests.RequestException:
             return False
 
-    def _heartbeat(self) -> None:
-        while not self._closed.wait(random.uniform(self.HEARTBEAT_MIN_S, self.HEARTBEAT_MAX_S)):
-            self.announce()
+    @staticmethod
+    def _heartbeat(room_ref: "weakref.ref[Room]", closed: threading.Event) -> None:
+        # Holds the Room only weakly, so a Room that is dropped without close() stops
+        # announcing itself once it is garbage-collected.
+        while True:
+            room = room_ref()
+            if room is None:
+                return
+            pause = random.uniform(room.HEARTBEAT_MIN_S, room.HEARTBEAT_MAX_S)
+            del room
+            if closed.wait(pause):
+                return
+            room = room_ref()
+            if room is None:
+                return
+            room.announce()
+            del room
 
     # -- decoding -----------------------------------------------------------------------------
     def _is_self(self, sender: str) -> bool:
@@ -853,8 +870,9 @@ class Room:
             if last > 0:
                 params["after"] = str(last)
             resp = None
+            session = requests.Session()  # the stream's own connection, apart from send()'s
             try:
-                resp = self._session.get(self._api("/events"), params=params, stream=True,
+                resp = session.get(self._api("/events"), params=params, stream=True,
                                          headers={"Accept": "text/event-stream",
                                                   "User-Agent": USER_AGENT},
                                          timeout=(10, max_idle_sec))
@@ -900,6 +918,7 @@ class Room:
                     with self._lock:
                         self._streams.discard(resp)
                     resp.close()
+                session.close()
             if not auto_reconnect or self._closed.is_set():
                 return
             # ROOMS.md §6.2.4: min(15, 0.5·2^min(n,5) + 0.1·n) seconds.

@@ -2,6 +2,7 @@
 surface, message metadata, self filtering, mentions, retries with the same signed body,
 and the adopt flow of CLIENT-PROTOCOL.md §3.6."""
 
+import gc
 import json
 import os
 import threading
@@ -59,6 +60,15 @@ def test_presence_is_announced_at_construction_and_repeated_until_close(relay, r
             assert not [e for e in sse.no_event_for(1.0) if e.get("type") == "presence"]
     finally:
         room.close()
+
+
+def test_heartbeat_stops_when_the_room_is_garbage_collected(relay, room_url):
+    room = FastRoom(room_url, name="dropped")
+    thread = room._heartbeat_thread
+    del room
+    gc.collect()
+    thread.join(2)
+    assert not thread.is_alive(), "a dropped Room kept announcing itself"
 
 
 def test_close_ends_a_blocked_stream_promptly(relay, room_url):
