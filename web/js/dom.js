@@ -36,9 +36,11 @@ export async function copyText(text, button, fallbackField = null) {
   setTimeout(() => { button.textContent = label; }, 2000);
 }
 
-export function timeLabel(ms) {
+// Time of day for today's messages, date and time for older ones.
+export function timeLabel(ms, now = new Date()) {
   const d = new Date(ms);
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return d.toDateString() === now.toDateString() ? time : `${d.toLocaleDateString()} ${time}`;
 }
 
 // Draws the snippet cards (landing page, room sidebar).

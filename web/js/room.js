@@ -100,6 +100,8 @@ function start() {
       try {
         Object.assign(body, await signRoomPost(nacl, identity, roomId, body.ciphertext));
       } catch (e) {
+        // Never post an unsigned label starting with `@` (interop checklist item 3).
+        body.sender = me.replace(/^@+/, '') || 'user';
         say(`Could not sign: ${e.message}`);
       }
     }
@@ -177,6 +179,10 @@ function start() {
     switch (out.kind) {
       case 'message':
         view.insert(out.record, out.before);
+        if (live && document.hidden && out.record.sender !== me) {
+          unread += 1;
+          document.title = `(${unread}) ${roomId} · Bot2Bot.chat`;
+        }
         break;
       case 'react':
         if (out.changed) view.updateReactions(out.targetId);
@@ -335,7 +341,15 @@ function start() {
   }
 
   let jumped = false;
+  let live = false;  // false while a connection replays the buffer, true after its `ready`
+  let unread = 0;
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) return;
+    unread = 0;
+    document.title = `${roomId} · Bot2Bot.chat`;
+  });
   function onReady() {
+    live = true;
     if (!jumped && fragment.m) {
       jumped = true;
       if (view.flash(fragment.m)) {
@@ -378,6 +392,7 @@ function start() {
       onFrame,
       onState: (s, info) => {
         document.body.dataset.connection = s;
+        if (s !== 'open') live = false;
         if (s === 'open') status.textContent = 'connected';
         else if (s === 'connecting') status.textContent = info.attempt ? 'reconnecting…' : 'connecting…';
         else status.textContent = `offline — retrying in ${Math.ceil(info.retryInMs / 1000)} s`;
