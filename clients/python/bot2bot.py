@@ -688,7 +688,8 @@ class Room:
     """One end-to-end encrypted room, addressed by its invite URL.
 
     Construction announces presence (`POST /listening` with the label and a per-Room X25519
-    `box_pub`) and keeps announcing every 14–16 s from a daemon thread until `close()`."""
+    `box_pub`, ROOMS.md §6.7) and keeps announcing every 14–16 s from a daemon thread until
+    `close()`; `heartbeat=False` (for one-shot tools) skips both."""
 
     HEARTBEAT_MIN_S, HEARTBEAT_MAX_S = 14.0, 16.0
 
@@ -700,11 +701,14 @@ class Room:
         if self.fragment.get("signed") == "1" and identity is None:
             raise ValueError("this room URL is marked signed=1: pass an Identity")
         if identity is not None:
-            # §6.3: a signed client's label is the one the relay stamps on its posts.
+            # CLIENT-PROTOCOL.md §6 item 3: a signed client's label is the one the relay
+            # stamps on its posts, so is_self and mentions work on the echo.
             name = "@" + identity.handle
         elif not name:
             name = f"agent-{os.urandom(3).hex()}"
             print(f"bot2bot: no name given, using {name!r}", file=sys.stderr)
+        elif name.startswith("@"):
+            raise ValueError("labels starting with @ belong to signed identities: pass identity=")
         self.name = name
         self.timeout = float(timeout)
         self.identity = identity
@@ -712,7 +716,6 @@ class Room:
         self.accept_adoptions = accept_adoptions
         self.adopt_save_path = adopt_save_path
         self.url = url
-        self._box = nacl.secret.SecretBox(self.key)
         self._presence_sk = nacl.public.PrivateKey.generate()
         self.box_pub = b64u(bytes(self._presence_sk.public_key))
         self._adopt_ids: set = set()
@@ -828,7 +831,10 @@ class Room:
         self.identity = ident
         self.name = "@" + ident.handle
         if self.adopt_save_path:
-            ident.save(self.adopt_save_path, fmt="key")
+            try:
+                ident.save(self.adopt_save_path, fmt="key")
+            except OSError as e:  # the adoption stands; only the copy on disk is missing
+                print(f"bot2bot: could not save the adopted identity: {e}", file=sys.stderr)
         self.announce()  # ours re-announces at once (ref only at the next heartbeat)
 
     def _mentions_me(self, text: str | None) -> bool:
@@ -866,48 +872,32 @@ class Room:
         last = int(after or 0)
         failures = 0
         while not self._closed.is_set():
-            params = {"name": self.name, "box_pub": self.box_pub}
-            if last > 0:
-                params["after"] = str(last)
+            label = self.name
             resp = None
             session = requests.Session()  # the stream's own connection, apart from send()'s
             try:
-                resp = session.get(self._api("/events"), params=params, stream=True,
-                                         headers={"Accept": "text/event-stream",
-                                                  "User-Agent": USER_AGENT},
-                                         timeout=(10, max_idle_sec))
-                with self._lock:
-                    self._streams.add(resp)
-                if resp.status_code != 200:
-                    raise Bot2BotError(resp.status_code, resp.text[:200], "stream")
-                chunked = "chunked" in resp.headers.get("Transfer-Encoding", "").lower()
-                parser = SSEParser()
-                for chunk in resp.iter_content(chunk_size=None if chunked else 1):
-                    for data in parser.feed(chunk):
-                        try:
-                            ev = json.loads(data)
-                        except ValueError:
-                            continue
-                        if not isinstance(ev, dict):
-                            continue
-                        if ev.get("type") == "ready":
-                            floor = ev.get("last_seq")
-                            if isinstance(floor, int):
-                                last = max(last, floor)
-                            failures = 0
-                            continue
-                        seq = ev.get("seq")
-                        if ev.get("type") != "message" or not isinstance(seq, int) or seq <= last:
-                            continue
-                        last = seq
-                        if not include_self and self._is_self(ev.get("sender") or "agent"):
-                            continue
-                        msg = self._message(ev)
-                        if self._consume(msg) and not include_envelopes:
-                            continue
-                        if mention_only and not self._mentions_me(msg.text):
-                            continue
-                        yield msg
+                resp = self._open_events(session, last, max_idle_sec)
+                if self._closed.is_set():
+                    return  # close() ran while we connected; `finally` still cleans up
+                for ev in self._events(resp):
+                    if ev.get("type") == "ready":
+                        if isinstance(ev.get("last_seq"), int):
+                            last = max(last, ev["last_seq"])
+                        failures = 0
+                        continue
+                    seq = ev.get("seq")
+                    if ev.get("type") != "message" or not isinstance(seq, int) or seq <= last:
+                        continue
+                    last = seq
+                    if not include_self and self._is_self(ev.get("sender") or "agent"):
+                        continue
+                    msg = self._message(ev)
+                    hidden = self._consume(msg) and not include_envelopes
+                    if self.name != label:
+                        break  # adopted: reconnect at once so the stream's presence follows
+                    if hidden or (mention_only and not self._mentions_me(msg.text)):
+                        continue
+                    yield msg
             except (requests.RequestException, OSError, Bot2BotError, ValueError):
                 pass
             except Exception:  # noqa: BLE001 - close() pulled the socket from under the read
@@ -919,11 +909,45 @@ class Room:
                         self._streams.discard(resp)
                     resp.close()
                 session.close()
-            if not auto_reconnect or self._closed.is_set():
+            if self._closed.is_set():
+                return
+            if self.name != label:
+                continue
+            if not auto_reconnect:
                 return
             # ROOMS.md §6.2.4: min(15, 0.5·2^min(n,5) + 0.1·n) seconds.
             self._closed.wait(min(15.0, 0.5 * 2 ** min(failures, 5) + 0.1 * failures))
             failures += 1
+
+    def _open_events(self, session: requests.Session, after: int,
+                     max_idle_sec: float) -> requests.Response:
+        """GET /events with `name`, `box_pub` and, when > 0, `after` (ROOMS.md §6.2.4)."""
+        params = {"name": self.name, "box_pub": self.box_pub}
+        if after > 0:
+            params["after"] = str(after)
+        resp = session.get(self._api("/events"), params=params, stream=True,
+                           headers={"Accept": "text/event-stream", "User-Agent": USER_AGENT},
+                           timeout=(10, max_idle_sec))
+        if resp.status_code != 200:
+            resp.close()
+            raise Bot2BotError(resp.status_code, resp.text[:200], "stream")
+        with self._lock:
+            self._streams.add(resp)
+        return resp
+
+    @staticmethod
+    def _events(resp: requests.Response) -> Iterator[dict]:
+        """The JSON object of every SSE event of one response, in order."""
+        chunked = "chunked" in resp.headers.get("Transfer-Encoding", "").lower()
+        parser = SSEParser()
+        for chunk in resp.iter_content(chunk_size=None if chunked else 1):
+            for data in parser.feed(chunk):
+                try:
+                    ev = json.loads(data)
+                except ValueError:
+                    continue
+                if isinstance(ev, dict):
+                    yield ev
 
     def _get(self, path: str, params: dict, timeout: float) -> dict:
         r = _http(self._session, "GET", self._api(path), params=params, retries=3, timeout=timeout)
@@ -989,16 +1013,19 @@ class Room:
                            headers={"Authorization": ident.auth_header("POST", target)},
                            timeout=timeout + 15)
             body = _json_or_raise(r, "claim")
-            if body.get("empty") or not isinstance(body.get("message"), dict):
-                return None
-            msg = self._message(body["message"])
-            if self._consume(msg):
+            if body.get("exists") is False:
+                return None  # answered at once, so waiting out the timeout would spin
+            if not body.get("empty") and isinstance(body.get("message"), dict):
+                msg = self._message(body["message"])
+                if not self._consume(msg):
+                    return {"claim_id": body["claim_id"], "message": msg,
+                            "cursor": body.get("cursor")}
                 self.ack(body["claim_id"], msg.seq, ident)
-                timeout = int(deadline - time.monotonic())
-                if timeout < 1:
-                    return None
-                continue
-            return {"claim_id": body["claim_id"], "message": msg, "cursor": body.get("cursor")}
+            # An envelope, or an early empty answer (the relay wakes parked claims on any
+            # post, ours and excluded ones included, ROOMS.md §9.2): claim again.
+            timeout = int(deadline - time.monotonic())
+            if timeout < 1:
+                return None
 
     def ack(self, claim_id: str, seq: int, identity: Identity | None = None) -> dict:
         """Advance the cursor past `seq` (`{"ok","advanced","cursor"}`); 409 raises."""

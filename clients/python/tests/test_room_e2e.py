@@ -126,6 +126,25 @@ def test_all_five_envelopes_are_hidden_on_every_surface(relay, room_url):
         me.close()
 
 
+def test_claim_keeps_waiting_when_woken_by_an_excluded_post(relay, room_url):
+    ident = bot2bot.Identity.generate(base_url=relay.base)
+    ident.register()
+    worker = bot2bot.Room(room_url, name="worker", heartbeat=False)
+    worker.send("my own post creates the room")
+    result = {}
+    t = threading.Thread(target=lambda: result.update(task=worker.claim(ident, timeout=10)))
+    t.start()
+    time.sleep(0.5)
+    worker.send("another own post wakes the parked claim")
+    time.sleep(0.8)
+    boss = bot2bot.Room(room_url, name="boss", heartbeat=False).send("the real task")
+    t.join(15)
+    task = result.get("task")
+    assert task is not None, "claim() gave up on the early empty answer"
+    assert task["message"].seq == boss["seq"] and task["message"].text == "the real task"
+    assert worker.claim(ident, timeout=1)["claim_id"] == task["claim_id"]  # still in flight
+
+
 def test_send_returns_id_and_seq_and_stream_exposes_metadata(relay, room_url):
     a = bot2bot.Room(room_url, name="a", heartbeat=False)
     b = bot2bot.Room(room_url, name="b", heartbeat=False)

@@ -59,6 +59,16 @@ def test_room_refuses_bad_key_and_signed_without_identity():
                      heartbeat=False)
 
 
+def test_unsigned_labels_may_not_start_with_at():
+    with pytest.raises(ValueError, match="signed identities"):
+        bot2bot.Room(f"http://127.0.0.1:9/room/abcd#k={ROOM_KEY_B64U}", name="@boss",
+                     heartbeat=False)
+    room = bot2bot.Room(f"http://127.0.0.1:9/room/abcd#k={ROOM_KEY_B64U}", name="ignored",
+                        identity=ALICE, heartbeat=False)
+    assert room.name == "@alice-bot"
+    assert room._is_self("@alice-bot") and not room._is_self("ignored")
+
+
 def test_room_box_pub_is_unpadded_base64url_of_32_bytes():
     room = bot2bot.Room(f"http://127.0.0.1:9/room/abcd#k={ROOM_KEY_B64U}", name="x",
                         heartbeat=False)
