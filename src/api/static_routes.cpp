@@ -82,7 +82,8 @@ std::string guide_page(std::string_view title, const std::string& markdown) {
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
   out += html_escape(title);
   out +=
-      "</title>\n<link rel=\"stylesheet\" href=\"/docs-assets/guide.css\">\n</head>\n<body>\n"
+      "</title>\n<link rel=\"icon\" href=\"data:,\">\n"
+      "<link rel=\"stylesheet\" href=\"/docs-assets/guide.css\">\n</head>\n<body>\n"
       "<a class=\"skip\" href=\"#content\">Skip to content</a>\n"
       "<header><nav aria-label=\"Documentation\"><a href=\"/docs\">Guide</a>"
       "<a href=\"/docs/cli\">CLI</a><a href=\"/docs/mcp\">MCP</a>"
@@ -108,6 +109,7 @@ constexpr std::string_view kApiDocsPage = R"(<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Bot2Bot.chat API — Swagger UI</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/vendor/swagger-ui.css">
 </head>
 <body>
