@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -20,12 +21,13 @@ namespace {
 
 constexpr auto kTimeout = std::chrono::seconds(5);
 
-// One POST: resolve, connect, write, read, each step under the same deadline.
+// One POST: resolve, connect, write, read, all under one deadline. The stream's own timeout
+// bounds connect/write/read; the timer also bounds the name lookup, which it cannot.
 class WebhookCall : public std::enable_shared_from_this<WebhookCall> {
  public:
   WebhookCall(boost::asio::io_context& io, const WebhookTarget& target, std::string body,
               std::string id)
-      : resolver_(io), stream_(io), target_(target), id_(std::move(id)) {
+      : resolver_(io), stream_(io), deadline_(io), target_(target), id_(std::move(id)) {
     request_.method(http::verb::post);
     request_.target(target.target);
     request_.set(http::field::host, target.host_header);
@@ -36,11 +38,16 @@ class WebhookCall : public std::enable_shared_from_this<WebhookCall> {
   }
 
   void start() {
-    stream_.expires_after(kTimeout);
+    deadline_.expires_after(kTimeout);
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->resolver_.cancel();
+    });
     resolver_.async_resolve(
         target_.host, target_.port,
         [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+          self->deadline_.cancel();
           if (ec) return self->fail("resolve", ec);
+          self->stream_.expires_after(kTimeout);
           self->stream_.async_connect(results, [self](beast::error_code ec2, const tcp::endpoint&) {
             if (ec2) return self->fail("connect", ec2);
             self->write();
@@ -74,6 +81,7 @@ class WebhookCall : public std::enable_shared_from_this<WebhookCall> {
 
   tcp::resolver resolver_;
   beast::tcp_stream stream_;
+  boost::asio::steady_timer deadline_;
   const WebhookTarget target_;
   const std::string id_;
   http::request<http::string_body> request_;

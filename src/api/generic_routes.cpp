@@ -4,10 +4,10 @@
 
 #include <boost/json.hpp>
 
-#include <ctime>
 #include <fstream>
 #include <mutex>
 
+#include "api/iso_time.h"
 #include "api/responses.h"
 #include "build_info.h"
 #include "core/clock.h"
@@ -15,17 +15,6 @@
 
 namespace b2b::api {
 namespace {
-
-std::string iso8601_utc(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[40];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
 
 // §12.2 source_hashes: the running binary stands in for the reference's server file.
 // Hashed on first request, not at start-up, so starting stays fast.

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <regex>
 
+#include "api/iso_time.h"
 #include "api/json_body.h"
 #include "api/responses.h"
 #include "core/clock.h"
@@ -39,15 +40,6 @@ std::string severity_of(const json::value& body) {
     if (s == ok) return s;
   }
   return "medium";
-}
-
-std::string iso8601_utc(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return std::string(buf) + "." + std::to_string(1000 + ms % 1000).substr(1) + "Z";
 }
 
 // The first `n` UTF-16 units of `s`, for the alert text's per-field bounds.
@@ -136,7 +128,7 @@ void ReportDesk::submit_report(RelayState& state, const Reply& reply, const net:
       {"ip_hash", ip_hash(client_ip, "report", now)}};
   log_.append(json::serialize(record));
   core::inc(state.metrics.bug_reports);
-  spdlog::info("bug report {} recorded (severity {})", id, record.at("severity").as_string());
+  spdlog::info("bug report {} accepted (severity {})", id, record.at("severity").as_string());
 
   if (webhook_) {
     auto text_of = [&](std::string_view key) { return std::string(record.at(key).as_string()); };
