@@ -15,6 +15,7 @@ import pytest
 
 import bot2bot
 from conftest import SDK_FILE, make_room_url
+from relay_client import HOST, Relay
 
 KEYS = ["seq", "ts", "sender", "text", "is_self"]
 
@@ -110,6 +111,37 @@ def test_tail_keeps_going_through_disconnects(relay_factory, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait(5)
+
+
+def test_tail_survives_a_relay_kill_and_restart(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    first = Relay(data_dir=str(data_dir)).start()
+    second = None
+    url = make_room_url(first.base)
+    out = tmp_path / "t.jsonl"
+    proc = _start(url, "--name", "tailer", "--tail", "--out", out)
+    try:
+        poster = bot2bot.Room(url, name="poster", heartbeat=False)
+        poster.send("before")
+        assert len(_lines(out, 1)) == 1
+        first.signal(signal.SIGKILL)
+        assert first.wait_exit(10) is not None
+        second = Relay(data_dir=str(data_dir), listen=f"{HOST}:{first.port}").start()
+        poster.send("after 1")
+        poster.send("after 2")
+        _lines(out, 3)
+        time.sleep(0.3)
+        assert _stop(proc) == 0
+        rows = [json.loads(x) for x in open(out, encoding="utf-8").read().splitlines()]
+        assert [r["text"] for r in rows] == ["before", "after 1", "after 2"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        first.stop()
+        if second is not None:
+            second.stop()
 
 
 def test_tail_to_stdout_and_watch_lines(relay, room_url):
