@@ -213,6 +213,40 @@ def test_reports_file_flag_and_rotation(relay_factory, tmp_path):
     assert not os.path.exists(os.path.join(relay.data_dir, "reports", "bugs.jsonl"))
 
 
+def test_concurrent_reports_are_whole_lines(relay_factory):
+    relay = relay_factory("--report-rate-burst", "1000")
+    ids, errors = [], []
+
+    def worker(n):
+        try:
+            for i in range(10):
+                r = report(relay, {"what": f"concurrent {n}-{i} " + "q" * 500}, new_ip())
+                ids.append(assert_ok_id(r))
+        except Exception as e:  # surfaced below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert len(ids) == 80
+    path = reports_path(relay)
+    assert poll(lambda: len(read_records(path)) == 80, 5)  # every line parses as JSON
+    assert {r["id"] for r in read_records(path)} == set(ids)
+
+
+def test_ip_hash_salt_is_secret_per_process(relay, relay_factory):
+    ip = "198.51.100.23"
+    rid = assert_ok_id(report(relay, {"what": "first process"}, ip))
+    other = relay_factory()
+    rid2 = assert_ok_id(report(other, {"what": "second process"}, ip))
+    h1 = record_with_id(reports_path(relay), rid)["ip_hash"]
+    h2 = record_with_id(reports_path(other), rid2)["ip_hash"]
+    assert h1 != h2  # no fixed public salt: the hash cannot be precomputed or linked
+
+
 def test_unwritable_reports_file_is_logged_not_reported(relay_factory, tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
