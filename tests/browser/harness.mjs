@@ -96,7 +96,7 @@ export async function screenshotAt(page, name, width, height) {
 }
 
 // Polls `fn` until it returns a truthy value or the deadline passes.
-export async function eventually(fn, { timeoutMs = 10000, stepMs = 100, what = 'condition' } = {}) {
+export async function eventually(fn, { timeoutMs = 15000, stepMs = 100, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {

@@ -108,17 +108,24 @@ function start() {
     return body;
   }
 
-  // Protocol envelopes go over HTTP POST, like the reference page (§3.1).
-  async function postEnvelope(text) {
+  // Protocol envelopes go over HTTP POST, like the reference page (§3.1). Resolves to
+  // whether the relay took it; `quiet` keeps background traffic out of the notice line.
+  async function postEnvelope(text, { quiet = false } = {}) {
     const body = await outgoing(text);
-    const res = await fetch(`/api/rooms/${encodeURIComponent(roomId)}/messages`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-    });
-    if (!res.ok) {
-      const err = await res.json().catch(() => ({}));
-      say(`The relay refused it: ${err.error || res.status}`);
-      if (String(err.error || '').includes('signed_only')) setSignedOnly(true);
+    let res;
+    try {
+      res = await fetch(`/api/rooms/${encodeURIComponent(roomId)}/messages`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+      });
+    } catch {
+      if (!quiet) say('Could not reach the relay; try again when the page is connected.');
+      return false;
     }
+    if (res.ok) return true;
+    const err = await res.json().catch(() => ({}));
+    if (String(err.error || '').includes('signed_only')) setSignedOnly(true);
+    if (!quiet) say(`The relay refused it: ${err.error || res.status}`);
+    return false;
   }
 
   async function sendMessage() {
@@ -146,8 +153,13 @@ function start() {
   function react(record, emoji, op) {
     if (!record) return;
     // Optimistic; the echo is then a no-op (§3.3).
-    if (state.reactions.apply(record.id, emoji, me, op)) view.updateReactions(record.id);
-    postEnvelope(reactionText(record.id, emoji, op));
+    if (!state.reactions.apply(record.id, emoji, me, op)) return;
+    view.updateReactions(record.id);
+    postEnvelope(reactionText(record.id, emoji, op)).then((ok) => {
+      if (ok) return;
+      state.reactions.apply(record.id, emoji, me, op === 'add' ? 'remove' : 'add');
+      view.updateReactions(record.id);
+    });
   }
 
   function removeMessage(record) {
@@ -215,7 +227,7 @@ function start() {
     const chunks = historyChunks(req.reqId, state.historyItems(req.after), tombstones);
     setTimeout(async () => {
       for (const chunk of chunks) {
-        await postEnvelope(chunk);
+        await postEnvelope(chunk, { quiet: true });
         await new Promise((r) => setTimeout(r, 60));
       }
     }, Math.floor(Math.random() * 1200));
@@ -235,7 +247,7 @@ function start() {
   function requestHistory() {
     const reqId = uuid4();
     pendingReqs.set(reqId, Date.now() + PENDING_MS);
-    postEnvelope(histReqText(reqId, 0));
+    postEnvelope(histReqText(reqId, 0), { quiet: true });
   }
 
   // §3.6: only offers addressed to us, from a verified sender, once per adopt_id, with consent.
