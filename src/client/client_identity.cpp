@@ -1,7 +1,9 @@
 #include "client/client_identity.h"
 
+#include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -152,19 +154,27 @@ core::Result<std::monostate> save_identity_file(const std::string& path, const C
   }
   std::string tmp = path + ".tmp";
   std::string text = boost::json::serialize(identity_to_json(id)) + "\n";
-  // The secret keys are in this file: create it 0600 from the start, never chmod afterwards.
-  mode_t old = ::umask(077);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) {
-      ::umask(old);
-      return core::Error{"cannot save identity", "cannot write " + tmp};
-    }
+  // The secret keys are in this file: create it 0600 from the start (O_EXCL after removing a
+  // stale temp file, so an old file's looser mode is never inherited), never chmod afterwards.
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return core::Error{"cannot save identity",
+                       "cannot create " + tmp + ": " + std::strerror(errno)};
   }
-  ::umask(old);
-  ::chmod(tmp.c_str(), 0600);
+  std::size_t written = 0;
+  while (written < text.size()) {
+    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
+  }
+  bool ok = written == text.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return core::Error{"cannot save identity", "cannot write " + tmp};
+  }
   fs::rename(tmp, p, fec);
   if (fec) return core::Error{"cannot save identity", fec.message()};
   return std::monostate{};
