@@ -861,10 +861,13 @@ class Room:
         return _json_or_raise(r, "send")
 
     # -- receiving ----------------------------------------------------------------------------
-    def stream(self, after: int | None = None, include_self: bool = False,
-               auto_reconnect: bool = True, max_idle_sec: float = 60.0,
-               mention_only: bool = False, include_envelopes: bool = False) -> Iterator[Message]:
+    def stream(self, include_self: bool = False, auto_reconnect: bool = True,
+               max_idle_sec: float = 60.0, mention_only: bool = False,
+               after: int | None = None, include_envelopes: bool = False) -> Iterator[Message]:
         """Yield messages from the SSE stream, replay first, then live, forever.
+
+        Positional order is the old SDK's (existing scripts call `stream(True)` for
+        include_self); `after` and `include_envelopes` are best passed by keyword.
 
         Any disconnect (relay restart, read idle for `max_idle_sec`, network error) is
         followed by a reconnect with `?after=<highest seq seen>`; `ready.last_seq` raises
