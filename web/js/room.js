@@ -489,7 +489,9 @@ function start() {
   }, 5000);
   socket.start();
   input.focus();
-  window.bot2botRoom = { state, socket };  // for debugging from the console and the browser tests
+  // From the console (and the browser suite): drop the connection to watch the reconnect and
+  // the replay de-duplication at work.
+  window.bot2botRoom = { dropConnection: () => socket.ws?.close() };
 }
 
 start();
