@@ -108,11 +108,13 @@ int serve_command(int argc, char** argv) {
                  "Bug reports (and, separately, contact messages) one IP may send at once")
       ->envname("REPORT_RL_CAP")
       ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e9))
       ->group("Reports");
   app.add_option("--report-rate-per-min", cfg.report_rate_per_min,
                  "Refill of that allowance per minute")
       ->envname("REPORT_RL_REFILL_PER_MIN")
       ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9))
       ->group("Reports");
   bool print_routes = false;
   app.add_flag("--print-routes", print_routes,
