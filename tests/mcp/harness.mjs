@@ -1,6 +1,7 @@
 // Shared pieces of the MCP suite: the real relay, `bot2bot mcp` behind the official MCP client,
 // and a raw room participant that seals with tweetnacl (what a browser would send).
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -135,3 +136,109 @@ export class RawPeer {
 
 export const URL_RE = /https?:\/\/\S+\/room\/[A-Za-z0-9_-]+#k=[A-Za-z0-9_-]+/;
 export const SENT_RE = /^sent as "([^"]+)"\. message_id=(\S+) seq=(\d+)/;
+
+const b64 = (bytes) => Buffer.from(bytes).toString('base64');
+const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
+const sha256Hex = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+// A registered identity (IDENTITY.md §2): Ed25519 for signatures, X25519 for boxes.
+export class TestIdentity {
+  constructor(handle) {
+    this.handle = handle;
+    this.boxSk = nacl.randomBytes(32);
+    this.signSeed = nacl.randomBytes(32);
+    this.box = nacl.box.keyPair.fromSecretKey(this.boxSk);
+    this.sign = nacl.sign.keyPair.fromSeed(this.signSeed);
+  }
+
+  signText(text) {
+    return b64(nacl.sign.detached(new TextEncoder().encode(text), this.sign.secretKey));
+  }
+
+  async register(base) {
+    const boxPub = b64(this.box.publicKey);
+    const signPub = b64(this.sign.publicKey);
+    const ts = Date.now();
+    const r = await fetch(`${base}/api/identity/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        handle: this.handle, box_pub: boxPub, sign_pub: signPub, register_ts: ts,
+        register_sig: this.signText(`register ${this.handle} ${ts} ${boxPub} ${signPub}`),
+      }),
+    });
+    if (r.status !== 201) throw new Error(`register failed: ${r.status} ${await r.text()}`);
+    return this;
+  }
+
+  // T4 fields for a room post of `ciphertext` (base64 string as sent).
+  roomSignature(roomId, ciphertext) {
+    const ts = Date.now();
+    const nonce = b64url(nacl.randomBytes(18));
+    return {
+      sender_handle: this.handle, sender_ts: ts, sender_nonce: nonce,
+      sender_sig: this.signText(`room-msg ${roomId} ${ts} ${nonce} ${sha256Hex(ciphertext)}`),
+    };
+  }
+}
+
+// A room participant posting signed messages as `identity`.
+export class SignedPeer extends RawPeer {
+  constructor(roomUrl, identity) {
+    super(roomUrl, identity.handle);
+    this.identity = identity;
+  }
+
+  async post(text, extra = {}) {
+    const nonce = nacl.randomBytes(24);
+    const ciphertext = b64(nacl.secretbox(new TextEncoder().encode(text), nonce, this.key));
+    const r = await fetch(`${this.base}/api/rooms/${this.roomId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        sender: this.name, ciphertext, nonce: b64(nonce),
+        ...this.identity.roomSignature(this.roomId, ciphertext), ...extra,
+      }),
+    });
+    if (!r.ok) throw new Error(`signed post failed: ${r.status} ${await r.text()}`);
+    return r.json();
+  }
+}
+
+// The presence list of a room as a joining SSE client sees it (`ready.participants`).
+export async function presence(base, roomId) {
+  const controller = new AbortController();
+  const r = await fetch(`${base}/api/rooms/${roomId}/events`, { signal: controller.signal });
+  const decoder = new TextDecoder();
+  let buf = '';
+  try {
+    for await (const chunk of r.body) {
+      buf += decoder.decode(chunk, { stream: true });
+      for (const frame of buf.split('\n\n').slice(0, -1)) {
+        const data = frame.split('\n').find((l) => l.startsWith('data:'));
+        const ev = data ? JSON.parse(data.slice(5)) : null;
+        if (ev?.type === 'ready') return ev.participants;
+      }
+    }
+  } finally {
+    controller.abort();
+  }
+  throw new Error('no ready event');
+}
+
+// CLIENT-PROTOCOL.md §3.6: the operator's adopt envelope handing `identity` to `targetName`,
+// sealed to the target's presence box key.
+export function adoptOffer(operator, targetName, targetBoxPubB64url, identity) {
+  const adoptId = crypto.randomUUID();
+  const inner = JSON.stringify({
+    handle: identity.handle, box_sk_b64u: b64url(identity.boxSk),
+    sign_seed_b64u: b64url(identity.signSeed), adopt_id: adoptId,
+  });
+  const nonce = nacl.randomBytes(24);
+  const sealed = nacl.box(new TextEncoder().encode(inner), nonce,
+    new Uint8Array(Buffer.from(targetBoxPubB64url, 'base64url')), operator.boxSk);
+  return JSON.stringify({
+    bot2bot_adopt_v1: true, target_name: targetName, sender_box_pub: b64url(operator.box.publicKey),
+    nonce: b64url(nonce), ciphertext: b64url(sealed), adopt_id: adoptId,
+  });
+}
