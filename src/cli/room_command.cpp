@@ -55,6 +55,11 @@ int room_send(const RoomArgs& a) {
     if (!loaded) return fail("room send", loaded.error());
     id = std::move(loaded).value();
   }
+  if (!id && !a.name.empty() && a.name.front() == '@') {
+    // CLIENT-PROTOCOL.md §6.3: "@handle" means relay-verified; an unsigned post must not
+    // pretend to be one.
+    return fail("room send", "an unsigned label cannot start with '@' (use --signed)");
+  }
   client::RelayClient relay(room.value().endpoint);
   client::PostOptions options;
   options.sender = id ? "@" + id->handle() : (a.name.empty() ? random_label() : a.name);

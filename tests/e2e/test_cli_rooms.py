@@ -228,6 +228,8 @@ def test_errors_exit_2_with_a_clear_message(relay, tmp_path):
         (["room", "status", f"{relay.base}/room/ABCDEF"], "bad room key"),
         (["room", "send", f"https://example.com/room/ABCDEF#k={key}", "x"], "https"),
         (["room", "send"], "required"),
+        (["room", "send", f"{relay.base}/room/ABCDEF#k={key}", "x", "--name", "@admin"],
+         "cannot start with '@'"),
         (["room", "frobnicate"], ""),
         (["nosuchcommand"], "unknown command"),
         (["identity", "show", "--identity", str(tmp_path / "missing.json")], "no identity"),
