@@ -130,7 +130,7 @@ int room_tail(const RoomArgs& a) {
     } else if (ev.kind == Kind::kDisconnected) {
       if (!ever_connected) {
         // Never reached the relay at all: most likely a wrong URL or a relay that is down.
-        first_failure = core::Error{"relay unreachable", ev.error};
+        first_failure = core::Error{"cannot follow the room", ev.error};
         return false;
       }
       std::cerr << "bot2bot room tail: stream interrupted (" << ev.error << "); resuming\n";
