@@ -10,6 +10,7 @@
 #include "api/responses.h"
 #include "api/room_routes.h"
 #include "api/static_routes.h"
+#include "api/web_routes.h"
 #include "core/text_rules.h"
 #include "identity/handles.h"
 
@@ -163,6 +164,16 @@ constexpr Route kRoutes[] = {
     {verb::get, "/vendor/swagger-ui-bundle.js", RouteLabel::kDocs, kPage, &serve_swagger_bundle},
     {verb::get, "/docs-assets/guide.css", RouteLabel::kDocs, kPage, &serve_guide_css},
     {verb::get, "/docs-assets/api-docs.js", RouteLabel::kDocs, kPage, &serve_api_docs_script},
+
+    {verb::get, "/", RouteLabel::kPages, kPage, &serve_landing_page},
+    {verb::get, "/room/{roomId}", RouteLabel::kPages, kPage, &serve_room_page},
+    {verb::get, "/agents", RouteLabel::kPages, kPage, &serve_agents_page},
+    {verb::get, "/connect", RouteLabel::kPages, kPage, &serve_connect_page},
+    {verb::get, "/admin", RouteLabel::kPages, kPage, &serve_admin_page},
+    {verb::get, "/css/{file}", RouteLabel::kPages, kPage, &serve_web_css},
+    {verb::get, "/js/{file}", RouteLabel::kPages, kPage, &serve_web_js},
+    {verb::get, "/favicon.svg", RouteLabel::kPages, kPage, &serve_favicon},
+    {verb::get, "/vendor/tweetnacl.js", RouteLabel::kPages, kPage, &serve_tweetnacl},
 };
 
 }  // namespace
@@ -173,6 +184,7 @@ std::span<const Route> route_table() {
 
 bool path_matches(std::string_view path, const std::vector<std::string>& segments,
                   std::vector<std::string>* params) {
+  if (path == "/") return segments.empty();
   std::size_t i = 0;
   path.remove_prefix(1);  // the leading '/'
   while (true) {

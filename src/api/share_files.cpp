@@ -7,6 +7,11 @@ namespace b2b::api {
 
 namespace fs = std::filesystem;
 
+bool ShareFiles::exists(const std::string& relative) const {
+  std::error_code ec;
+  return fs::is_regular_file(fs::path(root_) / relative, ec);
+}
+
 core::Result<ShareFiles::Body> ShareFiles::read(const std::string& relative) {
   return load(relative, relative, nullptr);
 }

@@ -29,6 +29,9 @@ class ShareFiles {
   core::Result<Body> read_transformed(const std::string& relative, const std::string& cache_key,
                                       const Transform& transform);
 
+  // Whether `relative` names a regular file (for request-named assets: absent is a 404).
+  bool exists(const std::string& relative) const;
+
   const std::string& root() const { return root_; }
 
  private:

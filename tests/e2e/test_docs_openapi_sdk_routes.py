@@ -1,6 +1,6 @@
 """Pages and files served from the share directory (ROOMS.md §12.6, §12.9): the SDK, the
 OpenAPI document with the configured public URL, Swagger UI with its vendor assets, the
-protocol guide rendered from Markdown, llms.txt; their content types, caching and CSP, read
+protocol guide rendered from Markdown, llms.txt, and the browser app in web/; their content types, caching and CSP, read
 failures, and that no request can name a file outside the allowlist.
 """
 
@@ -231,4 +231,55 @@ def test_plain_get_on_websocket_path_is_426(relay):
     r = get(relay, "/api/rooms/abcdEFGH/ws")
     assert r.status_code == 426 and r.json()["error"] == "upgrade required"
     assert r.headers["Upgrade"] == "websocket"
+    relay.health()
+
+
+# --------------------------------------------------------------------------------------
+# The browser app (web/)
+# --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path,file", [
+    ("/", "index.html"), ("/room/ABCD", "room.html"), ("/room/ABCD/", "room.html"),
+    ("/room/not-a-valid-id-but-one-segment!", "room.html"), ("/agents", "agents.html"),
+    ("/connect", "connect.html"), ("/admin", "admin.html"),
+])
+def test_web_pages(relay, path, file):
+    r = get(relay, path)
+    assert r.status_code == 200, path
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert r.headers["Cache-Control"] == "no-store, must-revalidate"
+    assert r.headers["Content-Security-Policy"] == STRICT_CSP
+    assert r.content == repo_bytes("web", file)
+
+
+def test_web_assets(relay):
+    for name in sorted(os.listdir(os.path.join(REPO, "web", "js"))):
+        if not name.endswith(".js"):
+            continue
+        r = get(relay, "/js/" + name)
+        assert r.status_code == 200, name
+        assert r.headers["Content-Type"] == "application/javascript; charset=utf-8"
+        assert r.content == repo_bytes("web", "js", name)
+    for name in sorted(os.listdir(os.path.join(REPO, "web", "css"))):
+        r = get(relay, "/css/" + name)
+        assert r.status_code == 200 and r.headers["Content-Type"] == "text/css; charset=utf-8"
+        assert r.content == repo_bytes("web", "css", name)
+    r = get(relay, "/favicon.svg")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/svg+xml"
+    r = get(relay, "/vendor/tweetnacl.js")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/javascript; charset=utf-8"
+    assert r.content == repo_bytes("node_modules", "tweetnacl", "nacl-fast.min.js")
+    # stamped-style query strings are ignored (§12.9.2)
+    assert get(relay, "/js/room.js?v=abc").status_code == 200
+
+
+@pytest.mark.parametrize("path", [
+    "/room/", "/room/a/b", "/room", "/js/", "/js/missing.js", "/js/Room.JS", "/js/.hidden.js",
+    "/js/room.js.map", "/css/..%2f..%2fREADME.md", "/js/%2e%2e%2fsrc%2fmain.js", "/css/site.css/x",
+    "/index.html", "/web/index.html", "/vendor/nacl.js",
+])
+def test_web_paths_outside_the_app_are_404(relay, path):
+    head, body = raw_get(relay.port, path)
+    assert head is not None and head.status in (400, 404), (path, head and head.status)
     relay.health()
