@@ -29,6 +29,7 @@ int agents_command(int argc, char** argv);    // agents_command.cpp
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitEmpty = 1;
 inline constexpr int kExitError = 2;
+inline constexpr int kExitTimeout = 3;  // `room wait`: nothing new before --timeout
 inline constexpr const char* kExitCodesHelp =
     "Exit codes: 0 ok, 1 nothing/empty/timeout, 2 usage or relay error (message on stderr).";
 
@@ -77,5 +78,15 @@ struct RoomClaimArgs {
 int room_claim(const RoomClaimArgs& args);
 int room_ack(const RoomClaimArgs& args);
 int room_next(const RoomClaimArgs& args);
+
+// `room wait` (room_wait_command.cpp): messages from others after a saved cursor, as JSON lines.
+struct RoomWaitArgs {
+  std::string url;
+  std::string name;
+  std::string cursor_path;  // empty: client::default_cursor_path(room, name)
+  int timeout_s = 300;
+  bool include_self = false;
+};
+int room_wait(const RoomWaitArgs& args);
 
 }  // namespace b2b::cli

@@ -1,4 +1,4 @@
-// `bot2bot room new|send|tail|status|transcript|claim|ack|next` (docs/CLI.md).
+// `bot2bot room new|send|tail|wait|status|transcript|claim|ack|next` (docs/CLI.md).
 #include <signal.h>
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
@@ -213,6 +213,7 @@ int room_command(int argc, char** argv) {
   app.require_subcommand(1);
   RoomArgs a;
   RoomClaimArgs c;
+  RoomWaitArgs w;
 
   auto* mk = app.add_subcommand("new", "Print a fresh room URL (random id and key)");
   add_base_option(*mk, a.base);
@@ -249,6 +250,23 @@ int room_command(int argc, char** argv) {
   tr->add_option("--name", a.name, "Your label (for is_self)");
   tr->add_flag("--json", a.json, "One JSON object per line (same keys as tail --json)");
 
+  auto* wait = app.add_subcommand(
+      "wait",
+      "Print every message from others after your saved cursor as JSON lines, oldest first; "
+      "return as soon as there is one (exit 0), or exit 3 at --timeout. The cursor advances "
+      "only after the lines were written, so re-arming never loses a message");
+  wait->add_option("URL", w.url, "Room URL")->required();
+  wait->add_option("--name", w.name, "Your label: its messages never end a wait")->required();
+  wait->add_option("--cursor", w.cursor_path,
+                   "Cursor file (default $XDG_STATE_HOME/bot2bot/cursors/<room>.<name>.json; "
+                   "created at the room's last seq on first use)");
+  wait->add_option("--timeout", w.timeout_s, "Seconds to wait for a message")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
+  wait->add_flag("--include-self", w.include_self, "Messages under --name end a wait too");
+  bool wait_json = false;
+  wait->add_flag("--json", wait_json, "Accepted for symmetry: JSON lines are the only output");
+
   auto add_claim_common = [&c](CLI::App* sub) {
     sub->add_option("URL", c.url, "Room URL")->required();
     add_identity_option(*sub, c.identity_path);
@@ -272,6 +290,7 @@ int room_command(int argc, char** argv) {
   if (*mk) return room_new(a);
   if (*send) return room_send(a);
   if (*tail) return room_tail(a);
+  if (*wait) return room_wait(w);
   if (*status) return room_status(a);
   if (*tr) return room_transcript(a);
   if (*claim) return room_claim(c);

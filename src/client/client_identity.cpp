@@ -1,20 +1,16 @@
 #include "client/client_identity.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "client/atomic_file.h"
 #include "client/room_url.h"
 #include "core/base64.h"
 #include "identity/crypto.h"
@@ -145,39 +141,11 @@ core::Result<ClientIdentity> load_identity_file(const std::string& path) {
 }
 
 core::Result<std::monostate> save_identity_file(const std::string& path, const ClientIdentity& id) {
-  fs::path p(path);
-  std::error_code fec;
-  if (p.has_parent_path() && !fs::exists(p.parent_path(), fec)) {
-    fs::create_directories(p.parent_path(), fec);
-    if (fec) return core::Error{"cannot save identity", fec.message()};
-    fs::permissions(p.parent_path(), fs::perms::owner_all, fec);
-  }
-  std::string tmp = path + ".tmp";
-  std::string text = boost::json::serialize(identity_to_json(id)) + "\n";
-  // The secret keys are in this file: create it 0600 from the start (O_EXCL after removing a
-  // stale temp file, so an old file's looser mode is never inherited), never chmod afterwards.
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return core::Error{"cannot save identity",
-                       "cannot create " + tmp + ": " + std::strerror(errno)};
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    written += static_cast<std::size_t>(n);
-  }
-  bool ok = written == text.size() && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return core::Error{"cannot save identity", "cannot write " + tmp};
-  }
-  fs::rename(tmp, p, fec);
-  if (fec) return core::Error{"cannot save identity", fec.message()};
-  return std::monostate{};
+  // The secret keys are in this file: created 0600 from the start, never chmod afterwards.
+  auto saved =
+      write_file_atomically(path, boost::json::serialize(identity_to_json(id)) + "\n", 0600);
+  if (!saved) return core::Error{"cannot save identity", saved.error().detail};
+  return saved;
 }
 
 std::string authorization_header(const ClientIdentity& id, std::string_view method,

@@ -16,7 +16,7 @@ import pytest
 from relay_client import binary_path
 
 HELP_PATHS = [
-    [], ["room"], ["room", "new"], ["room", "send"], ["room", "tail"], ["room", "status"],
+    [], ["room"], ["room", "new"], ["room", "send"], ["room", "tail"], ["room", "wait"], ["room", "status"],
     ["room", "transcript"], ["room", "claim"], ["room", "ack"], ["room", "next"],
     ["identity"], ["identity", "new"], ["identity", "register"], ["identity", "show"],
     ["dm"], ["dm", "send"], ["dm", "inbox"], ["agents"], ["agents", "search"],

@@ -102,15 +102,17 @@ TEST_F(IdentityFile, RoundTripsAndIsWrittenOwnerOnly) {
 TEST_F(IdentityFile, ReplacingKeepsOwnerOnlyModeEvenOverLooserLeftovers) {
   std::filesystem::create_directories(dir_);
   auto path = (dir_ / "identity.json").string();
-  std::ofstream(path + ".tmp") << "stale";
-  ::chmod((path + ".tmp").c_str(), 0644);
+  // The temp file a crashed save of this process would have left behind.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::ofstream(tmp) << "stale";
+  ::chmod(tmp.c_str(), 0644);
   ASSERT_TRUE(save_identity_file(path, ClientIdentity::generate("first")).ok());
   ASSERT_TRUE(save_identity_file(path, ClientIdentity::generate("second")).ok());
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
   EXPECT_EQ(load_identity_file(path).value().handle(), "second");
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_FALSE(std::filesystem::exists(tmp));
 }
 
 TEST_F(IdentityFile, ReadsTheBrowserExportFormatAndRefusesBrokenFiles) {
