@@ -1,7 +1,9 @@
 #include "api/web_routes.h"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <regex>
 
 #include "api/responses.h"
@@ -17,6 +19,24 @@ namespace {
 constexpr std::string_view kPageCache = "no-store, must-revalidate";
 constexpr std::string_view kAssetCache = "no-cache";
 
+// A strong validator from the bytes themselves: with `no-cache` every load asks again, and
+// an unchanged asset then costs a 304 instead of its body.
+std::string entity_tag(const std::string& body) {
+  std::array<unsigned char, 16> digest{};
+  crypto_generichash(digest.data(), digest.size(),
+                     reinterpret_cast<const unsigned char*>(body.data()), body.size(), nullptr, 0);
+  std::array<char, 33> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+  return "\"" + std::string(hex.data()) + "\"";
+}
+
+// If-None-Match holds one tag, a list, or weak forms; our tags are quoted 32-hex strings,
+// so finding one inside the header value is exact enough.
+bool client_has(const net::Request& request, const std::string& tag) {
+  const std::string_view given = request[http::field::if_none_match];
+  return !given.empty() && given.find(tag) != std::string_view::npos;
+}
+
 void send_file(RouteContext& c, const std::string& relative, std::string_view content_type,
                std::string_view cache_control) {
   auto body = c.site.files.read(relative);
@@ -27,9 +47,17 @@ void send_file(RouteContext& c, const std::string& relative, std::string_view co
     res.body() = "read error";
     return c.reply.send(std::move(res));
   }
+  const std::string tag = entity_tag(*body.value());
+  if (client_has(c.request, tag)) {
+    net::Response res{http::status::not_modified, 11};
+    res.set(http::field::etag, tag);
+    res.set(http::field::cache_control, cache_control);
+    return c.reply.send(std::move(res));
+  }
   net::Response res{http::status::ok, 11};
   res.set(http::field::content_type, content_type);
   res.set(http::field::cache_control, cache_control);
+  res.set(http::field::etag, tag);
   res.body() = *body.value();
   c.reply.send(std::move(res));
 }
