@@ -22,6 +22,9 @@ void StdioTransport::write_line(const std::string& line) {
 }
 
 void StdioTransport::serve(std::istream& in) {
+  // std::cin is tied to std::cout: every read would flush the output stream from this thread,
+  // outside write_mutex_, racing a worker's write (seen as a reply written twice).
+  in.tie(nullptr);
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();

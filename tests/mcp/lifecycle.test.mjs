@@ -9,10 +9,12 @@ import { after, before, test } from 'node:test';
 import { BIN, mcpEnv, startRelay, tempDir } from './harness.mjs';
 
 let relay;
+const running = new Set(); // sessions a failed test left open
 before(async () => {
   relay = await startRelay();
 });
 after(async () => {
+  for (const proc of running) proc.kill('SIGKILL');
   await relay?.stop();
 });
 
@@ -23,6 +25,7 @@ function rawSession() {
     env: mcpEnv(home),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  running.add(proc);
   proc.stderr.resume();
   const lines = [];
   const waiting = [];
@@ -52,6 +55,7 @@ function rawSession() {
       const killer = setTimeout(() => proc.kill('SIGKILL'), 10000);
       const r = await exited;
       clearTimeout(killer);
+      running.delete(proc);
       rmSync(home, { recursive: true, force: true });
       return { ...r, ms: Date.now() - t0 };
     },
@@ -114,9 +118,10 @@ test('framing errors use the standard JSON-RPC codes', async () => {
 test('closing stdin ends the process promptly with 0, even during a long-poll', async () => {
   const s = rawSession();
   s.send(init(1, '2025-11-25'));
-  await s.next();
+  assert.equal((await s.next()).id, 1);
   s.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'create_room', arguments: {} } });
-  await s.next();
+  const created = await s.next();
+  assert.equal(created.id, 2, JSON.stringify(created));
   // Parks at the relay for up to 60 s; meanwhile the server still answers other requests.
   s.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'wait_for_messages', arguments: { timeout_seconds: 60 } } });
   s.send({ jsonrpc: '2.0', id: 4, method: 'ping' });
