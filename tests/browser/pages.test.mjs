@@ -136,6 +136,17 @@ test('operator page: charts from /metrics, token only as a Bearer header', async
   await p.close();
 });
 
+test('a room link without a usable key is refused in the page, before any connection', async () => {
+  for (const [hash, message] of [['', /Missing room key/], ['#k=tooshort', /Invalid room key fragment/]]) {
+    const { p } = await page(`/room/NOKEY1234${hash}`);
+    await eventually(async () => p.isVisible('#room-error'), { what: 'key error' });
+    assert.match(await p.textContent('#room-error'), message);
+    assert.equal(await p.isDisabled('#composer-input'), true);
+    await p.close();
+  }
+  assert.ok(!log.requests.some((r) => r.url.includes('/api/rooms/NOKEY1234')), 'no relay traffic without a key');
+});
+
 test('docs and the API explorer are served under the same strict policy', async () => {
   const { p, res } = await page('/docs');
   assert.match(res.headers()['content-type'], /^text\/html/);

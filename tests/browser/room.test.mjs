@@ -109,6 +109,12 @@ test('"New room" mints a key in the browser and two contexts exchange messages',
   const quote = await landing.$eval('#chat-list li.msg:last-child .reply-preview', (n) => n.textContent);
   assert.match(quote, /hello from alice/);
 
+  // Escape drops a reply being composed.
+  await landing.click('#chat-list li.msg .act-reply');
+  assert.equal(await landing.isVisible('#reply-banner'), true);
+  await landing.press('#composer-input', 'Escape');
+  assert.equal(await landing.isVisible('#reply-banner'), false);
+
   // Bob reacts; the envelope is applied, not shown.
   await bob.click('#chat-list li.msg:first-child .act-react');
   await bob.click('.picker-emoji >> nth=0');
