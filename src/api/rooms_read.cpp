@@ -32,13 +32,20 @@ void get_transcript(RelayState& state, RoomCall call) {
   state.on_shard(shard_index, [call = std::move(call), after, limit](core::RoomShard& shard) {
     core::Room* room = shard.find(call.room_id);
     if (!room) {
-      return call.reply.send(json_response(200, R"({"messages":[],"last_seq":0,"exists":false})"));
+      std::string body = R"({"messages":[],"last_seq":0,"exists":false)";
+      if (int64_t lost = shard.remembered_lost_through(call.room_id); lost > 0) {
+        body.append(",\"dropped_through\":").append(std::to_string(lost));
+      }
+      return call.reply.send(json_response(200, body + "}"));
     }
     room->prune(core::wall_clock_ms());
     auto messages = room->messages_after(after, static_cast<std::size_t>(limit));
     std::string body = render_message_list(messages);
     body.append(",\"last_seq\":").append(std::to_string(room->last_seq()));
     body.append(",\"count\":").append(std::to_string(messages.size()));
+    if (room->dropped_through() > 0) {  // ours: see rooms_wait.cpp
+      body.append(",\"dropped_through\":").append(std::to_string(room->dropped_through()));
+    }
     body.append(",\"exists\":true}");
     call.reply.send(json_response(200, std::move(body)));
   });

@@ -14,10 +14,31 @@ namespace b2b::api {
 namespace {
 
 constexpr std::size_t kImmediateBatchMax = 500;  // §10.3
-constexpr std::string_view kMissingRoomAnswer = R"({"messages":[],"last_seq":0,"exists":false})";
 
-std::string empty_answer(int64_t last_seq) {
-  return R"({"messages":[],"last_seq":)" + std::to_string(last_seq) + "}";
+// Ours adds "dropped_through" (only when > 0): the highest seq the room no longer holds, so a
+// reader whose `after` is below it knows it missed messages (the `room wait` gap line).
+void append_tail(std::string& body, int64_t last_seq, int64_t dropped_through) {
+  body.append(",\"last_seq\":").append(std::to_string(last_seq));
+  if (dropped_through > 0) {
+    body.append(",\"dropped_through\":").append(std::to_string(dropped_through));
+  }
+  body.push_back('}');
+}
+
+std::string empty_answer(const core::Room& room) {
+  std::string body = R"({"messages":[])";
+  append_tail(body, room.last_seq(), room.dropped_through());
+  return body;
+}
+
+// A room that does not exist now; if this shard remembers an evicted incarnation, what it held.
+std::string missing_room_answer(const core::RoomShard& shard, const std::string& room_id) {
+  std::string body = R"({"messages":[],"last_seq":0,"exists":false)";
+  if (int64_t lost = shard.remembered_lost_through(room_id); lost > 0) {
+    body.append(",\"dropped_through\":").append(std::to_string(lost));
+  }
+  body.push_back('}');
+  return body;
 }
 
 class LongPollWaiter final : public RoomParkedRequest,
@@ -36,7 +57,8 @@ class LongPollWaiter final : public RoomParkedRequest,
     core::inc(state_.metrics.longpoll_wakes);
     core::inc(state_.metrics.messages_delivered);
     std::string body = render_message_list({m});
-    body.append(",\"last_seq\":").append(std::to_string(last_seq)).push_back('}');
+    const core::Room* room = shard_.find(room_id_);  // offer() runs on the room's shard
+    append_tail(body, last_seq, room ? room->dropped_through() : 0);
     finish(std::move(body));
     return true;
   }
@@ -52,7 +74,7 @@ class LongPollWaiter final : public RoomParkedRequest,
   }
   void answer_empty() {
     core::Room* room = shard_.find(room_id_);
-    finish(room ? empty_answer(room->last_seq()) : std::string(kMissingRoomAnswer));
+    finish(room ? empty_answer(*room) : missing_room_answer(shard_, room_id_));
   }
 
   const int64_t after_;
@@ -74,7 +96,7 @@ void wait_for_messages(RelayState& state, RoomCall call) {
       if (!messages.empty()) {
         core::inc(state.metrics.messages_delivered, messages.size());
         std::string body = render_message_list(messages);
-        body.append(",\"last_seq\":").append(std::to_string(room->last_seq())).push_back('}');
+        append_tail(body, room->last_seq(), room->dropped_through());
         return call.reply.send(json_response(200, std::move(body)));
       }
       room->bump_activity(now);  // §2.2: a wait that parks bumps lastActive, before the caps

@@ -55,9 +55,10 @@ int room_wait(const RoomWaitArgs& a) {
   } else {
     // First use: start at the room's current end, so an agent joining a busy room is not
     // woken by its whole history (0 for a room that has no messages yet).
-    auto status = relay.status(r.room_id);
-    if (!status) return fail(kWhat, status.error());
-    cursor = status.value().exists ? status.value().last_seq : 0;
+    // (Nor told of a gap it never had: messages an evicted incarnation held count as seen.)
+    auto now = relay.transcript(r.room_id, 0, 1);
+    if (!now) return fail(kWhat, now.error());
+    cursor = std::max(now.value().last_seq, now.value().dropped_through);
     if (auto saved = client::save_cursor(cursor_path, cursor, r.room_id, a.name); !saved) {
       return fail(kWhat, saved.error());
     }
@@ -74,6 +75,23 @@ int room_wait(const RoomWaitArgs& a) {
 
     std::string lines;
     int64_t newest = cursor;
+    if (page.value().dropped_through > cursor) {
+      // Messages after the cursor are gone (buffer caps, eviction, a relay restart): say so
+      // first, never a silent loss; what is still there follows.
+      int64_t first = 0;
+      for (const auto& m : page.value().messages) {
+        if (m.seq > cursor) {
+          first = m.seq;
+          break;
+        }
+      }
+      JsonLine gap;
+      gap.add_string("type", "gap")
+          .add("after", std::to_string(cursor))
+          .add("first_available", first > 0 ? std::to_string(first) : "null");
+      lines += gap.str() + "\n";
+      newest = page.value().dropped_through;
+    }
     for (const auto& m : page.value().messages) {
       if (m.seq <= cursor) continue;  // a woken wait may carry older records; never repeat them
       newest = std::max(newest, m.seq);
@@ -83,7 +101,8 @@ int room_wait(const RoomWaitArgs& a) {
       if (text && client::is_envelope(*text)) continue;  // protocol traffic, not a wake-up
       lines += message_json_line(m, text ? &*text : nullptr, is_self) + "\n";
     }
-    if (!lines.empty() && !write_stdout(lines)) {
+    const bool news = !lines.empty();
+    if (news && !write_stdout(lines)) {
       std::cerr << "bot2bot room wait: could not write the messages (" << std::strerror(errno)
                 << "); cursor left at " << cursor << "\n";
       return kExitError;
@@ -96,7 +115,7 @@ int room_wait(const RoomWaitArgs& a) {
       }
       cursor = newest;
     }
-    if (!lines.empty()) return kExitOk;
+    if (news) return kExitOk;
   } while (Clock::now() < deadline);
   return kExitTimeout;
 }

@@ -73,6 +73,7 @@ std::optional<MessagePage> parse_message_page(const json::value& v) {
   page.last_seq = json_int(*o, "last_seq").value_or(0);
   page.exists = flag(*o, "exists", true);
   page.count = json_int(*o, "count");
+  page.dropped_through = json_int(*o, "dropped_through").value_or(0);
   return page;
 }
 

@@ -3,7 +3,8 @@
 //
 // API:
 //   RoomMessage  one stored record (from /wait, /transcript, SSE `message`, claim `message`)
-//   MessagePage  {messages, last_seq, exists, count}         (/wait and /transcript)
+//   MessagePage  {messages, last_seq, exists, count, dropped_through}   (/wait, /transcript;
+//                dropped_through: highest seq the room no longer holds, 0 if none)
 //   PostResult   {id, seq}                                   (POST /messages)
 //   RoomStatus   {exists, room_id, participants, recent_count, last_seq, age_s, idle_s,
 //                 signed_only}
@@ -43,6 +44,7 @@ struct MessagePage {
   int64_t last_seq = 0;
   bool exists = true;
   std::optional<int64_t> count;
+  int64_t dropped_through = 0;
 };
 
 struct PostResult {

@@ -59,6 +59,7 @@ Result<MessagePtr> Room::append(MessageDraft draft, int64_t now_ms, bool lock_fi
   if (lock_first) lock_signed_only(now_ms);  // §4.5: announced before the locking message
 
   MessagePtr m = make_message(std::move(draft), next_seq_++, now_ms);
+  last_assigned_seq_ = m->seq;
   reserve_seqs_if_needed();
   room_bytes_ += bytes;
   buffer_.push_back(m);
@@ -180,6 +181,7 @@ void Room::drop_message_front() {
   const int64_t bytes = static_cast<int64_t>(buffer_.front()->accounted_bytes);
   room_bytes_ -= bytes;
   budget_.release(bytes);
+  dropped_through_ = std::max(dropped_through_, buffer_.front()->seq);
   buffer_.pop_front();
 }
 

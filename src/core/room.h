@@ -5,6 +5,7 @@
 // registration.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -96,6 +97,15 @@ class Room {
   int64_t last_seq() const { return buffer_.empty() ? 0 : buffer_.back()->seq; }
   // The next seq this room will assign; the shard remembers it after eviction (§20.8).
   int64_t next_seq() const { return next_seq_; }
+  // The highest seq this room no longer holds although a reader may not have seen it: dropped
+  // by the count, age or byte caps, or lost with an earlier incarnation of the room (eviction,
+  // restart). 0 when nothing was lost. A reader whose cursor is below it missed messages —
+  // `room wait` turns that into a "gap" line instead of a silent loss. Messages that expired by
+  // their own ttl_ms are not losses and do not count.
+  int64_t dropped_through() const { return dropped_through_; }
+  void mark_lost_through(int64_t seq) { dropped_through_ = std::max(dropped_through_, seq); }
+  // The seq of the last message this incarnation assigned, 0 if none.
+  int64_t last_assigned_seq() const { return last_assigned_seq_; }
   RoomStatus status(int64_t now_ms) const;
   std::size_t subscriber_count() const { return members_.size(); }
 
@@ -122,6 +132,8 @@ class Room {
   const int64_t created_ms_;
   int64_t last_active_ms_;
   int64_t next_seq_;
+  int64_t last_assigned_seq_ = 0;
+  int64_t dropped_through_ = 0;
   bool signed_only_ = false;
   int64_t room_bytes_ = 0;
   uint64_t next_member_id_ = 1;

@@ -40,9 +40,11 @@ Result<Room*> RoomShard::get_or_create(std::string_view id, int64_t now_ms) {
     cur = count_.value.load();
   }
 
-  auto room = std::make_unique<Room>(key, now_ms, first_seq_for(key, now_ms), limits_, budget_,
-                                     metrics_, reservations_);
+  const RoomOrigin origin = origin_for(key, now_ms);
+  auto room = std::make_unique<Room>(key, now_ms, origin.first_seq, limits_, budget_, metrics_,
+                                     reservations_);
   Room* r = room.get();
+  r->mark_lost_through(origin.lost_through);
   if (auto hw = evicted_next_seq_.find(key);
       hw != evicted_next_seq_.end() && hw->second.signed_only) {
     r->lock_signed_only(now_ms);  // §20.5: no silent downgrade after an eviction
@@ -110,8 +112,10 @@ void RoomShard::evict(std::unordered_map<std::string, std::unique_ptr<Room>>::it
 
 void RoomShard::remember_evicted(const Room& room) {
   const uint64_t gen = ++evicted_generation_;
-  evicted_next_seq_.insert_or_assign(room.id(),
-                                     HighWater{room.next_seq(), gen, room.signed_only()});
+  evicted_next_seq_.insert_or_assign(
+      room.id(),
+      HighWater{room.next_seq(), std::max(room.dropped_through(), room.last_assigned_seq()), gen,
+                room.signed_only()});
   evicted_order_.emplace_back(room.id(), gen);
   // Bound by live entries; queue positions left behind by a re-eviction are skipped.
   while (static_cast<int64_t>(evicted_next_seq_.size()) > limits_.evicted_room_memory ||
@@ -125,13 +129,27 @@ void RoomShard::remember_evicted(const Room& room) {
   }
 }
 
-int64_t RoomShard::first_seq_for(std::string_view id, int64_t now_ms) const {
-  int64_t first = now_ms;
+RoomShard::RoomOrigin RoomShard::origin_for(std::string_view id, int64_t now_ms) const {
+  RoomOrigin origin{now_ms, 0};
   if (auto it = evicted_next_seq_.find(std::string(id)); it != evicted_next_seq_.end()) {
-    first = std::max(first, it->second.next_seq);
+    origin.first_seq = std::max(origin.first_seq, it->second.next_seq);
+    origin.lost_through = it->second.lost_through;
   }
-  if (reservations_) first = std::max(first, reservations_->floor_for(id));
-  return first;
+  if (reservations_) {
+    // A reservation means an earlier incarnation (before a restart, or one this shard no
+    // longer remembers) may have handed out seqs below it; we cannot know which, so a reader
+    // below it is told it may have missed messages rather than nothing.
+    if (const int64_t floor = reservations_->floor_for(id); floor > 0) {
+      origin.first_seq = std::max(origin.first_seq, floor);
+      origin.lost_through = std::max(origin.lost_through, floor - 1);
+    }
+  }
+  return origin;
+}
+
+int64_t RoomShard::remembered_lost_through(std::string_view id) const {
+  auto it = evicted_next_seq_.find(std::string(id));
+  return it != evicted_next_seq_.end() ? it->second.lost_through : 0;
 }
 
 std::vector<std::shared_ptr<StreamSubscriber>> RoomShard::release_all_subscribers() {

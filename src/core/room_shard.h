@@ -59,8 +59,17 @@ class RoomShard {
   std::vector<std::shared_ptr<StreamSubscriber>> release_all_subscribers();
   std::vector<std::shared_ptr<Waiter>> release_all_waiters();
 
-  // §20.8: the seq a re-created room starts from is above anything it handed out before.
-  int64_t first_seq_for(std::string_view id, int64_t now_ms) const;
+  // Where a (re-)created room starts: its first seq is above anything it handed out before
+  // (§20.8), and `lost_through` is the highest seq an earlier incarnation may have held — its
+  // messages are gone with it (Room::dropped_through).
+  struct RoomOrigin {
+    int64_t first_seq;
+    int64_t lost_through;
+  };
+  RoomOrigin origin_for(std::string_view id, int64_t now_ms) const;
+  // For a room that does not exist now: the highest seq its evicted incarnation held, if this
+  // shard still remembers it; else 0.
+  int64_t remembered_lost_through(std::string_view id) const;
 
  private:
   void evict(std::unordered_map<std::string, std::unique_ptr<Room>>::iterator it);
@@ -78,6 +87,7 @@ class RoomShard {
   // room was evicted again since) from the live one.
   struct HighWater {
     int64_t next_seq;
+    int64_t lost_through;  // highest seq the evicted room held or dropped, 0 if none
     uint64_t generation;
     bool signed_only;  // §20.5: a lock outlives the room's eviction
   };

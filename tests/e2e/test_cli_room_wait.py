@@ -151,3 +151,40 @@ def test_bad_cursor_file_is_an_error_that_says_how_to_recover(relay, tmp_path):
     r = wait(tmp_path, url, "--cursor", str(bad), timeout=1)
     assert r.returncode == 2
     assert "delete it to start over" in r.stderr
+
+
+def test_a_cursor_behind_the_replay_window_gets_a_gap_line_first(relay_factory, tmp_path):
+    small = relay_factory("--room-buffer-max", "3")
+    url = new_room(small, tmp_path)
+    assert wait(tmp_path, url, timeout=1).returncode == 3
+    cursor = json.loads(next((tmp_path / "state" / "bot2bot" / "cursors").iterdir()).read_text())
+    posted = [send(tmp_path, url, f"m{i}")["seq"] for i in range(5)]  # m0, m1 fall out
+
+    r = wait(tmp_path, url)
+    assert r.returncode == 0, r.stderr
+    got = lines(r)
+    assert got[0] == {"type": "gap", "after": cursor["seq"], "first_available": posted[2]}
+    assert [m["text"] for m in got[1:]] == ["m2", "m3", "m4"]
+    assert wait(tmp_path, url, timeout=1).returncode == 3  # the gap is reported once
+
+
+def test_messages_lost_with_an_evicted_room_are_a_gap_not_silence(relay_factory, tmp_path):
+    fast = relay_factory("--janitor-ms", "100", "--room-grace-ms", "300")
+    url = new_room(fast, tmp_path)
+    room_id = url.split("/room/")[1].split("#")[0]
+    assert wait(tmp_path, url, timeout=0).returncode == 3
+    send(tmp_path, url, "said while nobody listened")
+    deadline = time.time() + 10
+    while fast.get(f"/api/rooms/{room_id}/status").json()["exists"] and time.time() < deadline:
+        time.sleep(0.1)
+    assert fast.get(f"/api/rooms/{room_id}/status").json()["exists"] is False
+
+    r = wait(tmp_path, url, timeout=1)
+    assert r.returncode == 0, r.stderr
+    gap = lines(r)
+    assert len(gap) == 1 and gap[0]["type"] == "gap" and gap[0]["first_available"] is None
+    assert wait(tmp_path, url, timeout=1).returncode == 3
+
+    # A newcomer to the evicted room is not told of a loss it never had.
+    fresh = cli(tmp_path, "room", "wait", url, "--name", "newcomer", "--timeout", "1")
+    assert fresh.returncode == 3 and fresh.stdout == ""

@@ -30,12 +30,16 @@ def test_idle_room_is_evicted_and_recreated_with_higher_seqs(relay_factory):
     assert poll(lambda: gone(relay, room), timeout=5), "idle room was not evicted"
     assert time.monotonic() - t_last >= 0.45, "room evicted before its grace period"
     assert relay.health()["rooms"] == rooms_with - 1
-    assert relay.transcript(room) == {"messages": [], "last_seq": 0, "exists": False}
+    # The reference's missing-room answer, plus ours: what the evicted room held is reported
+    # as dropped, so a reader behind it learns of the loss (`room wait` gap line).
+    assert relay.transcript(room) == {"messages": [], "last_seq": 0, "exists": False,
+                                      "dropped_through": max(old)}
     assert metric_sum(relay.metrics(), "bot2bot_rooms_evicted_total") >= evicted0 + 1
     new = relay.post_ok(room, message_body("again"))["seq"]
     assert new > max(old), (new, old)
     t = relay.transcript(room)
     assert [m["seq"] for m in t["messages"]] == [new]
+    assert t["dropped_through"] == max(old)
     assert relay.status(room)["signed_only"] is False
 
 

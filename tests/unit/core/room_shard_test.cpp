@@ -223,13 +223,47 @@ TEST_F(RoomShardTest, HighWaterSurvivesEvictionOfAFastRoom) {
   EXPECT_EQ(last, 1099);
   s.janitor(1001);
   ASSERT_EQ(s.find("ROOMBB"), nullptr);
-  EXPECT_EQ(s.first_seq_for("ROOMBB", 1002), 1100);
+  EXPECT_EQ(s.origin_for("ROOMBB", 1002).first_seq, 1100);
   Room* b2 = s.get_or_create("ROOMBB", 1002).value();
   EXPECT_GT(post(b2, 1002)->seq, last);
   EXPECT_EQ(b2->last_seq(), 1100);
   // Once the clock is ahead, it wins; unknown ids start at the clock.
-  EXPECT_EQ(s.first_seq_for("ROOMBB", 5000), 5000);
-  EXPECT_EQ(s.first_seq_for("ROOMZZ", 1002), 1002);
+  EXPECT_EQ(s.origin_for("ROOMBB", 5000).first_seq, 5000);
+  EXPECT_EQ(s.origin_for("ROOMZZ", 1002).first_seq, 1002);
+}
+
+TEST_F(RoomShardTest, ARecreatedRoomRemembersWhatItsEvictedIncarnationHeld) {
+  RelayLimits l = limits;
+  l.room_idle_grace_ms = 0;
+  RoomCount c;
+  RoomShard s(l, budget, metrics, c);
+  Room* empty = s.get_or_create("EMPTY1", 1000).value();
+  EXPECT_EQ(empty->dropped_through(), 0);  // a brand-new room lost nothing
+  Room* a = s.get_or_create("ROOMAA", 1000).value();
+  int64_t last = 0;
+  for (int i = 0; i < 3; ++i) last = post(a, 1000)->seq;
+  EXPECT_EQ(a->dropped_through(), 0);
+  s.janitor(1001);
+  ASSERT_EQ(s.find("ROOMAA"), nullptr);
+  EXPECT_EQ(s.remembered_lost_through("ROOMAA"), last);
+  EXPECT_EQ(s.remembered_lost_through("EMPTY1"), 0);  // evicted, but it never held a message
+  Room* again = s.get_or_create("ROOMAA", 1002).value();
+  EXPECT_EQ(again->dropped_through(), last);
+  EXPECT_EQ(s.get_or_create("EMPTY1", 1002).value()->dropped_through(), 0);
+}
+
+TEST_F(RoomShardTest, CountCapDropsAreRecordedButTtlExpiryIsNot) {
+  RelayLimits l = limits;
+  l.room_buffer_max = 2;
+  RoomCount c;
+  RoomShard s(l, budget, metrics, c);
+  Room* r = s.get_or_create("ROOMCC", 1000).value();
+  int64_t first = post(r, 1000)->seq;
+  post(r, 1000);
+  EXPECT_EQ(r->dropped_through(), 0);
+  post(r, 1000);  // the count cap drops the first message
+  EXPECT_EQ(r->dropped_through(), first);
+  EXPECT_EQ(r->messages_after(0, 10).front()->seq, first + 1);
 }
 
 TEST_F(RoomShardTest, HighWaterSurvivesCapEviction) {
@@ -242,7 +276,7 @@ TEST_F(RoomShardTest, HighWaterSurvivesCapEviction) {
   for (int i = 0; i < 50; ++i) post(a, 1000);
   ASSERT_TRUE(s.get_or_create("ROOMBB", 1001).ok());  // evicts ROOMAA at the cap
   ASSERT_EQ(s.find("ROOMAA"), nullptr);
-  EXPECT_EQ(s.first_seq_for("ROOMAA", 1002), 1050);
+  EXPECT_EQ(s.origin_for("ROOMAA", 1002).first_seq, 1050);
 }
 
 TEST_F(RoomShardTest, HighWaterMemoryIsBounded) {
@@ -259,7 +293,7 @@ TEST_F(RoomShardTest, HighWaterMemoryIsBounded) {
   ASSERT_EQ(s.room_count(), 0u);
   int remembered = 0;
   for (const char* id : {"ROOM_1", "ROOM_2", "ROOM_3"}) {
-    remembered += s.first_seq_for(id, 1001) == 1010;
+    remembered += s.origin_for(id, 1001).first_seq == 1010;
   }
   EXPECT_EQ(remembered, 2);
 }
@@ -285,7 +319,7 @@ TEST_F(RoomShardTest, ReEvictedRoomIsRememberedLongest) {
   s.get_or_create("ROOM_C", 1006).value();
   s.janitor(1007);  // [A, B, C] -> the oldest entry, A, is dropped
   // A was evicted after B, so its (newer, higher) high-water must outlive B's.
-  EXPECT_GT(s.first_seq_for("ROOM_A", 1008), a_last);
+  EXPECT_GT(s.origin_for("ROOM_A", 1008).first_seq, a_last);
 }
 
 TEST_F(RoomShardTest, OrphanWaitersMoveIntoTheNewRoomAndWakeOnFirstPost) {
