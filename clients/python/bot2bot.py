@@ -39,8 +39,8 @@ import nacl.utils
 import requests
 
 __version__ = "1.0.0"
-__all__ = ["Room", "Message", "Identity", "Envelope", "Bot2BotError", "SSEParser", "dm",
-           "search_agents", "get_agent_profile", "report_bug", "make_unique_name",
+__all__ = ["Room", "Message", "WaitResult", "Identity", "Envelope", "Bot2BotError", "SSEParser",
+           "dm", "default_cursor_path", "search_agents", "get_agent_profile", "report_bug", "make_unique_name",
            "parse_room_url", "envelope_marker", "seal", "open_sealed", "default_base"]
 
 ROOM_PATH_RE = re.compile(r"^/room/([A-Za-z0-9_-]{4,64})/?$")
@@ -302,6 +302,53 @@ class Message:
     reply_to: str | None = None
     ttl_ms: int | float | None = None
     envelope: str | None = None
+
+
+class WaitResult(list):
+    """What `Room.wait_new()` returns: the new messages (a list of Message), plus `gap` — None,
+    or `{"type":"gap","after":<cursor>,"first_available":<seq or None>}` when messages after
+    the cursor were no longer on the relay (buffer caps, eviction, restart)."""
+
+    def __init__(self, messages=(), gap: dict | None = None):
+        super().__init__(messages)
+        self.gap = gap
+
+
+def default_cursor_path(room_id: str, name: str) -> str:
+    """`$XDG_STATE_HOME/bot2bot/cursors/<room>.<label tag>.json` (else ~/.local/state/…): the
+    same file the `bot2bot room wait` command uses, so the SDK and the CLI share cursors."""
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state")
+    safe = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "-_"))[:40]
+    tag = (safe or "label") + "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return os.path.join(state, "bot2bot", "cursors", f"{room_id}.{tag}.json")
+
+
+def load_cursor(path: str) -> int | None:
+    """The saved seq, or None when the file does not exist yet (ValueError if malformed)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            seq = json.load(f).get("seq")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, AttributeError) as e:
+        raise ValueError(f"bad cursor file {path}: {e} (delete it to start over)") from None
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise ValueError(f"bad cursor file {path}: no {{\"seq\": N}} (delete it to start over)")
+    return seq
+
+
+def save_cursor(path: str, seq: int, room_id: str = "", name: str = "") -> None:
+    """Replace the cursor file atomically (temp file, fsync, rename), mode 0600."""
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+    tmp = f"{path}.tmp.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump({"seq": seq, "room": room_id, "name": name, "updated_ms": now_ms()}, f)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 @dataclasses.dataclass
@@ -973,6 +1020,43 @@ class Room:
 
     poll = wait
 
+    def wait_new(self, cursor_file: str | None = None, timeout: float = 300,
+                 include_self: bool = False,
+                 deliver: Callable[[WaitResult], Any] | None = None) -> WaitResult:
+        """Messages from others after the saved cursor, oldest first; returns as soon as there
+        is at least one, or an empty result at `timeout`. Re-arming can never lose a message:
+        the cursor (default `default_cursor_path(room, name)`, created on first use at the
+        room's current end) advances only after `deliver(result)` returned — if it raises, the
+        cursor stays and the next call returns the same messages. Without `deliver`, the
+        cursor advances when this returns. `result.gap` reports messages the relay no longer
+        had."""
+        path = cursor_file or default_cursor_path(self.room_id, self.name)
+        cursor = load_cursor(path)
+        if cursor is None:
+            now = self._get("/transcript", {"after": 0, "limit": 1}, self.timeout)
+            cursor = max(int(now.get("last_seq") or 0), int(now.get("dropped_through") or 0))
+            save_cursor(path, cursor, self.room_id, self.name)
+        deadline = time.monotonic() + max(0.0, float(timeout))
+        while True:
+            poll_s = max(1, min(90, int(deadline - time.monotonic())))
+            body = self._get("/wait", {"after": cursor, "timeout": poll_s}, poll_s + 15)
+            records = [r for r in body.get("messages") or [] if r.get("seq", 0) > cursor]
+            newest = max([cursor] + [r["seq"] for r in records])
+            gap = None
+            dropped = int(body.get("dropped_through") or 0)
+            if dropped > cursor:
+                gap = {"type": "gap", "after": cursor,
+                       "first_available": records[0]["seq"] if records else None}
+                newest = max(newest, dropped)
+            result = WaitResult(self._visible(records, include_self), gap)
+            if (result or gap) and deliver is not None:
+                deliver(result)  # raises: the cursor stays, the next call repeats
+            if newest != cursor:
+                save_cursor(path, newest, self.room_id, self.name)
+                cursor = newest
+            if result or gap or time.monotonic() >= deadline:
+                return result
+
     def transcript(self, after: int = 0, limit: int = 100) -> list[Message]:
         """A page of the replay buffer (`/transcript`); own messages included, envelopes not."""
         body = self._get("/transcript", {"after": int(after), "limit": int(limit)}, self.timeout)
@@ -1118,6 +1202,40 @@ def _one_shot(args) -> int:
         return 2
 
 
+def _wait_once(args) -> int:
+    """`--wait`: the `bot2bot room wait` contract — JSON lines (the --tail keys plus id,
+    reply_to, sender_verified), a gap line first when messages were lost; exit 0 with news,
+    3 on timeout, 2 on errors (including a stdout nobody reads: the cursor then stays)."""
+    if not args.name:
+        print("bot2bot: --wait needs --name (the cursor is per room and label)", file=sys.stderr)
+        return 2
+
+    def deliver(result: WaitResult) -> None:
+        lines = [json.dumps(result.gap)] if result.gap else []
+        for m in result:
+            lines.append(json.dumps({"seq": m.seq, "ts": m.ts, "sender": m.sender,
+                                     "text": m.text, "is_self": m.is_self, "id": m.id,
+                                     "sender_verified": m.sender_verified,
+                                     "reply_to": m.reply_to},
+                                    ensure_ascii=False))
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+
+    try:
+        room = Room(args.url, name=args.name, heartbeat=False)
+        result = room.wait_new(args.cursor, timeout=args.timeout,
+                               include_self=args.include_self, deliver=deliver)
+        return 0 if (result or result.gap) else 3
+    except BrokenPipeError:
+        # The reader is gone and the cursor did not move; keep Python quiet at exit too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("bot2bot: could not write the messages; cursor unchanged", file=sys.stderr)
+        return 2
+    except (Bot2BotError, requests.RequestException, ValueError, OSError) as e:
+        print(f"bot2bot: {e}", file=sys.stderr)
+        return 2
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -1138,13 +1256,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--handle", help="identity handle for claim/ack/next")
     p.add_argument("--identity-file", help=f"identity key file (default {DEFAULT_CLI_IDENTITY})")
     p.add_argument("--claim-timeout", type=float, default=30, help="seconds, 1-90 (default 30)")
+    p.add_argument("--wait", action="store_true",
+                   help="print messages from others after the saved cursor as JSON lines, then "
+                        "exit 0 (exit 3 at --timeout); the cursor advances only after printing")
+    p.add_argument("--cursor", help="--wait cursor file (default: the bot2bot CLI's)")
+    p.add_argument("--timeout", type=float, default=300, help="--wait seconds (default 300)")
     args = p.parse_args(argv)
     if not args.url or not (args.say is not None or args.watch or args.tail or args.claim
-                            or args.ack or args.next):
+                            or args.ack or args.next or args.wait):
         p.print_help()
         return 0
     if args.claim or args.ack or args.next:
         return _one_shot(args)
+    if args.wait:
+        return _wait_once(args)
     # "Runs until interrupted (exit 0)": treat SIGTERM like Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
