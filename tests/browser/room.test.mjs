@@ -169,6 +169,18 @@ test('a Python agent (PyNaCl, raw HTTP) and the page talk both ways', async () =
   }
 });
 
+test('a message link opens the room scrolled to that message, then drops m from the address', async () => {
+  const bubble = pages.alice.locator('#chat-list li.msg:not(.mine)', { hasText: 'hello from python' });
+  const id = await bubble.getAttribute('data-id');
+  await bubble.locator('.act-link').click();
+  const link = await pages.alice.evaluate(() => navigator.clipboard.readText());
+  assert.equal(link, `${roomUrl}&m=${id}`);
+  const reader = await openPage('permalink', link);
+  await eventually(async () => (await reader.$$(`#chat-list li.msg.flash[data-id="${id}"]`)).length === 1, { what: 'flashed target' });
+  await eventually(() => reader.url() === roomUrl, { what: 'm removed from the address bar' });
+  await reader.context().close();
+});
+
 test('a signed sender gets the verified badge', async () => {
   const out = await runPython('signed_agent.py', [relay.base, roomId, keyText, 'signed hello']);
   const { handle } = JSON.parse(out);
