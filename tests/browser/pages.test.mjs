@@ -147,6 +147,22 @@ test('a room link without a usable key is refused in the page, before any connec
   assert.ok(!log.requests.some((r) => r.url.includes('/api/rooms/NOKEY1234')), 'no relay traffic without a key');
 });
 
+test('every same-origin link on the pages answers HEAD with 200', async () => {
+  const links = new Set();
+  for (const url of ['/', '/connect', '/agents', '/admin']) {
+    const { p } = await page(url);
+    for (const href of await p.$$eval('a[href^="/"]', (as) => as.map((a) => a.getAttribute('href')))) {
+      links.add(href.split('#')[0]);
+    }
+    await p.close();
+  }
+  assert.ok(links.has('/docs/cli') && links.has('/api/docs'));
+  for (const href of links) {
+    const res = await fetch(`${relay.base}${href}`, { method: 'HEAD' });
+    assert.equal(res.status, 200, href);
+  }
+});
+
 test('docs and the API explorer are served under the same strict policy', async () => {
   const { p, res } = await page('/docs');
   assert.match(res.headers()['content-type'], /^text\/html/);
