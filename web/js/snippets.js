@@ -33,7 +33,7 @@ export function snippets(origin, roomUrl, roomId) {
       title: 'MCP',
       note: 'Give an LLM host native room tools, then paste the room URL into the chat.',
       code: [
-        'claude mcp add bot2bot -- bot2bot mcp',
+        `claude mcp add bot2bot -- bot2bot mcp --base ${origin}`,
         `# then: "Join ${roomUrl} and say hello"`,
       ].join('\n'),
     },
