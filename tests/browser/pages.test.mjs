@@ -193,4 +193,6 @@ test('assets have the right types and no console errors anywhere', async () => {
   }
   assert.equal((await fetch(`${relay.base}/js/nope.txt`)).status, 404);
   assert.deepEqual(log.errors, []);
+  const hosts = new Set(log.requests.filter((r) => !r.url.startsWith('blob:')).map((r) => new URL(r.url).host));
+  assert.deepEqual([...hosts], [new URL(relay.base).host], 'no third-party hosts: no CDNs, fonts or trackers');
 });

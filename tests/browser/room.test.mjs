@@ -310,6 +310,8 @@ test('the key never appears in any request, and no console errors', async () => 
       assert.ok(!r.url.includes(k) && !r.headers.includes(k) && !r.body.includes(k), `key leaked in ${r.url}`);
     }
   }
+  const origins = new Set(log.requests.map((r) => new URL(r.url).host));
+  assert.deepEqual([...origins], [new URL(relay.base).host], 'no third-party hosts: no CDNs, fonts or trackers');
   const expectedWhileDown = (e) => downtime.some(([a, b]) => e.at >= a && e.at <= b + 20000) &&
     /WebSocket connection to|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e.text);
   const errors = log.errors.filter((e) => !expectedWhileDown(e));
