@@ -3,13 +3,18 @@
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/message_hook.h"
+#include "cli/tail_status.h"
 #include "client/client_identity.h"
+#include "client/cursor_file.h"
 #include "client/relay_client.h"
 #include "client/room_crypto.h"
 #include "client/room_stream.h"
@@ -22,7 +27,7 @@ namespace {
 using client::RoomUrl;
 
 struct RoomArgs {
-  std::string base, url, text, name, reply_to, out, identity_path;
+  std::string base, url, text, name, reply_to, out, identity_path, exec, cursor_path, status_path;
   long long after = 0;
   int limit = 100;
   bool json = false, include_self = false, sign = false;
@@ -80,7 +85,7 @@ int room_send(const RoomArgs& a) {
 }
 
 // SIGINT/SIGTERM end `tail` cleanly (exit 0): a thread waits for them with sigwait and stops
-// the stream, since nothing else is async-signal-safe.
+// the stream (and an --exec retry loop), since nothing else is async-signal-safe.
 class StopOnSignal {
  public:
   explicit StopOnSignal(client::RoomStream& stream) {
@@ -92,6 +97,7 @@ class StopOnSignal {
     waiter_ = std::thread([this, &stream] {
       int sig = 0;
       sigwait(&set_, &sig);
+      stopping_.store(true);
       stream.stop();
     });
   }
@@ -99,15 +105,36 @@ class StopOnSignal {
     pthread_kill(waiter_.native_handle(), SIGUSR1);
     waiter_.join();
   }
+  const std::atomic<bool>& stopping() const { return stopping_; }
 
  private:
   sigset_t set_;
+  std::atomic<bool> stopping_{false};
   std::thread waiter_;
 };
+
+// --exec resumes from a cursor file (shared with `room wait`), created at the room's end.
+core::Result<int64_t> exec_start_seq(const RoomUrl& room, const std::string& cursor_path,
+                                     const std::string& name) {
+  auto loaded = client::load_cursor(cursor_path);
+  if (!loaded) return loaded.error();
+  if (loaded.value()) return *loaded.value();
+  client::RelayClient relay(room.endpoint);
+  auto now = relay.transcript(room.room_id, 0, 1);
+  if (!now) return now.error();
+  int64_t start = std::max(now.value().last_seq, now.value().dropped_through);
+  if (auto saved = client::save_cursor(cursor_path, start, room.room_id, name); !saved) {
+    return saved.error();
+  }
+  return start;
+}
 
 int room_tail(const RoomArgs& a) {
   auto room = client::parse_room_url(a.url);
   if (!room) return fail("room tail", room.error());
+  const bool exec = !a.exec.empty();
+  if (exec && a.name.empty())
+    return fail("room tail", "--exec needs --name (the cursor is per label)");
   std::ofstream file;
   if (!a.out.empty() && a.out != "-") {
     file.open(a.out, std::ios::app | std::ios::binary);
@@ -118,15 +145,28 @@ int room_tail(const RoomArgs& a) {
   client::StreamOptions options;
   options.after = a.after;
   options.name = name;
+  std::string cursor_path;
+  if (exec) {
+    ::signal(SIGPIPE, SIG_IGN);  // a command that does not read its stdin is not an error
+    cursor_path = a.cursor_path.empty() ? client::default_cursor_path(room.value().room_id, name)
+                                        : a.cursor_path;
+    auto start = exec_start_seq(room.value(), cursor_path, name);
+    if (!start) return fail("room tail", start.error());
+    options.after = start.value();
+  }
   client::RoomStream stream(room.value().endpoint, room.value().room_id, options);
+  TailStatus status(a.status_path, room.value().room_id);
+  status.set("connecting");
   bool ever_connected = false;
   std::optional<core::Error> first_failure;
   StopOnSignal stop_on_signal(stream);
+  MessageHook hook(a.exec, stop_on_signal.stopping());
   auto result = stream.run([&](const client::StreamEvent& ev) {
     using Kind = client::StreamEvent::Kind;
     if (ev.kind == Kind::kConnected) {
       if (ever_connected) std::cerr << "bot2bot room tail: reconnected\n";
       ever_connected = true;
+      status.set("connected");
     } else if (ev.kind == Kind::kDisconnected) {
       if (!ever_connected) {
         // Never reached the relay at all: most likely a wrong URL or a relay that is down.
@@ -134,18 +174,35 @@ int room_tail(const RoomArgs& a) {
         return false;
       }
       std::cerr << "bot2bot room tail: stream interrupted (" << ev.error << "); resuming\n";
+      status.set("reconnecting", ev.error);
     } else if (ev.kind == Kind::kMessage) {
-      bool is_self = ev.message.sender == name;
-      if (is_self && !a.include_self) return true;
-      auto text = client::open_message(room.value().key, ev.message);
-      if (text && client::is_envelope(*text)) return true;
-      out << (a.json ? message_json_line(ev.message, text ? &*text : nullptr, is_self)
-                     : message_human_line(ev.message, text ? &*text : nullptr))
-          << "\n";
-      out.flush();
+      const auto& m = ev.message;
+      bool is_self = m.sender == name;
+      auto text = client::open_message(room.value().key, m);
+      bool shown = (!is_self || a.include_self) && !(text && client::is_envelope(*text));
+      if (shown && exec) {
+        if (!hook.deliver(message_json_line(m, text ? &*text : nullptr, is_self),
+                          room.value().room_id, m.seq, m.sender)) {
+          return false;  // stopping: this message stays after the cursor, for next time
+        }
+      } else if (shown) {
+        out << (a.json ? message_json_line(m, text ? &*text : nullptr, is_self)
+                       : message_human_line(m, text ? &*text : nullptr))
+            << "\n";
+        out.flush();
+      }
+      if (exec) {
+        if (auto saved = client::save_cursor(cursor_path, m.seq, room.value().room_id, name);
+            !saved) {
+          first_failure = saved.error();
+          return false;
+        }
+      }
+      status.event(m.seq);
     }
     return true;
   });
+  status.set("stopped");
   if (!result) return fail("room tail", result.error());
   if (first_failure) return fail("room tail", *first_failure);
   return kExitOk;
@@ -238,6 +295,16 @@ int room_command(int argc, char** argv) {
                  "sender_verified, reply_to");
   tail->add_flag("--include-self", a.include_self, "Also show messages sent under --name");
   tail->add_option("--after", a.after, "Start after this seq (default: the whole buffer)");
+  tail->add_option("--exec", a.exec,
+                   "Run CMD (sh -c) once per new message from others, in seq order, never "
+                   "overlapping: the message's JSON line on stdin, BOT2BOT_ROOM, BOT2BOT_SEQ and "
+                   "BOT2BOT_SENDER in its environment. The cursor advances only after CMD exits "
+                   "0; failures are retried after 0.5 s, doubling up to 30 s. Needs --name");
+  tail->add_option("--cursor", a.cursor_path,
+                   "--exec cursor file (default: the one `room wait` uses for --name)");
+  tail->add_option("--status", a.status_path,
+                   "Keep FILE updated with {state, pid, last_seq, last_event_ms} so a harness "
+                   "can tell a dead tail from a quiet room");
 
   auto* status = app.add_subcommand("status", "Show the room's relay status");
   status->add_option("URL", a.url, "Room URL")->required();
