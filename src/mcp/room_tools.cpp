@@ -2,10 +2,10 @@
 // status.
 #include <boost/json.hpp>
 
-#include <chrono>
 #include <regex>
 
 #include "client/room_crypto.h"
+#include "mcp/deadline.h"
 #include "mcp/mcp_service.h"
 
 namespace b2b::mcp {
@@ -145,16 +145,15 @@ McpService::Outcome McpService::wait_for_messages(const ToolArguments& args) {
 
   // Our own posts and hidden envelopes also wake a parked /wait; keep waiting until something
   // is worth showing or the caller's timeout has passed.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout.value());
+  const Deadline deadline(std::chrono::seconds(timeout.value()));
   std::int64_t cursor = after.value();
   std::int64_t server_last = 0;
   std::vector<ShownMessage> shown;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::seconds>(
-        deadline - std::chrono::steady_clock::now());
-    core::Result<client::MessagePage> page = relay.wait(
-        room.room_id(), cursor, static_cast<int>(std::max<std::int64_t>(1, left.count())));
+    core::Result<client::MessagePage> page =
+        relay.wait(room.room_id(), cursor, deadline.seconds_left());
     if (!page) return page.error();
+    if (!page.value().exists && deadline.pause_for_missing_room()) continue;
     server_last = page.value().last_seq;
     std::vector<std::int64_t> seqs;
     const std::string label = room.label();
@@ -167,10 +166,7 @@ McpService::Outcome McpService::wait_for_messages(const ToolArguments& args) {
       shown.push_back(std::move(opened));
     }
     cursor = next_after_seq(seqs, server_last, cursor);
-    if (!shown.empty() || !page.value().exists || seqs.empty() ||
-        std::chrono::steady_clock::now() + std::chrono::seconds(1) >= deadline) {
-      break;
-    }
+    if (!shown.empty() || seqs.empty() || !deadline.has_another_second()) break;
   }
   ToolResult result{wait_text(shown, cursor, static_cast<int>(timeout.value()), server_last), false,
                     json::object{{"messages", messages_json(shown)}, {"last_seq", cursor}}};

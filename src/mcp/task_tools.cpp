@@ -2,9 +2,8 @@
 // next_task, on the relay's per-identity cursor.
 #include <boost/json.hpp>
 
-#include <chrono>
-
 #include "client/room_crypto.h"
+#include "mcp/deadline.h"
 #include "mcp/mcp_service.h"
 
 namespace b2b::mcp {
@@ -30,24 +29,20 @@ core::Result<Claimed> claim_one(
     int timeout_s,
     const std::function<bool(const client::RoomMessage&, const std::optional<std::string>&)>&
         consume) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  const Deadline deadline{std::chrono::seconds(timeout_s)};
   const std::string key = room.url().key;
   Claimed out;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::seconds>(
-        deadline - std::chrono::steady_clock::now());
     core::Result<client::ClaimResult> claim =
-        relay.claim(room.room_id(), auth, room.exclusion_labels(),
-                    static_cast<int>(std::max<std::int64_t>(1, left.count())));
+        relay.claim(room.room_id(), auth, room.exclusion_labels(), deadline.seconds_left());
     if (!claim) return claim.error();
     out.cursor = claim.value().cursor;
     if (claim.value().empty || !claim.value().message) {
       // A parked claim also returns early when we (or an excluded label) posted: keep
       // blocking for the rest of the caller's timeout.
-      if (claim.value().exists &&
-          std::chrono::steady_clock::now() + std::chrono::seconds(1) < deadline) {
-        continue;
-      }
+      const bool again =
+          claim.value().exists ? deadline.has_another_second() : deadline.pause_for_missing_room();
+      if (again) continue;
       return out;
     }
     const client::RoomMessage& m = *claim.value().message;

@@ -115,6 +115,18 @@ describe('rooms', () => {
     );
   });
 
+  test('waiting on a room nobody opened yet blocks for the timeout instead of returning', async () => {
+    const fresh = roomUrl.replace(/\/room\/[A-Z2-9]+#/, '/room/FRESH7#');
+    try {
+      const t0 = Date.now();
+      const r = await bob.call('wait_for_messages', { url: fresh, timeout_seconds: 2 });
+      assert.ok(Date.now() - t0 >= 1500, `returned after ${Date.now() - t0} ms`);
+      assert.match(r.text, /^\(no new messages — timed out after 2s/);
+    } finally {
+      await bob.call('join_room', { url: roomUrl, name: 'bob-agent' }); // back to the shared room
+    }
+  });
+
   test('get_transcript lists everything except envelopes', async () => {
     await peer.post(JSON.stringify({ bot2bot_react_v1: true, target_id: 'abcdefgh12', emoji: '👍', op: 'add' }));
     await peer.post('{"not_an_envelope": true}');
