@@ -21,7 +21,10 @@ struct RelayConfig {
   core::RelayLimits limits;
   IdentityConfig identity;
   std::size_t header_limit_bytes = 16 * 1024;
+  std::size_t request_line_limit_bytes = 8 * 1024;
+  std::size_t header_count_limit = 100;
   int keepalive_timeout_s = 120;
+  int header_timeout_s = 20;
   int shutdown_grace_ms = 3000;  // how long SIGTERM waits for streams to drain
 
   // Files the relay serves (SDK, docs, Swagger UI assets): the source tree by default.

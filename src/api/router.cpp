@@ -130,6 +130,9 @@ net::Response Router::parse_failure_response(net::ParseFailure failure, const st
     case net::ParseFailure::kHeadersTooLarge:
       res = error_response(431, "request header fields too large", "headers are too large");
       break;
+    case net::ParseFailure::kRequestLineTooLong:
+      res = error_response(414, "uri too long", "the request line is too long");
+      break;
     case net::ParseFailure::kBadRequest:
       res = error_response(400, "bad request", "the request could not be parsed as HTTP/1.1");
       break;

@@ -202,6 +202,9 @@ int run_server(const RelayConfig& config) {
   http_limits.body_limit = static_cast<uint64_t>(config.limits.body_limit_bytes);
   http_limits.header_limit = static_cast<uint32_t>(config.header_limit_bytes);
   http_limits.keepalive_timeout_s = config.keepalive_timeout_s;
+  http_limits.request_line_limit = config.request_line_limit_bytes;
+  http_limits.header_count_limit = config.header_count_limit;
+  http_limits.header_timeout_s = config.header_timeout_s;
   net::Listener listener(pool, router, http_limits);
 
   boost::asio::ip::tcp::endpoint ep;

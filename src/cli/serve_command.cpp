@@ -170,8 +170,15 @@ int serve_command(int argc, char** argv) {
   limit("--claim-ttl-ms", l.claim_ttl_ms, "CLAIM_TTL_MS", "Default claim lease (60000-300000)");
   limit("--header-limit", cfg.header_limit_bytes, "HEADER_LIMIT_BYTES",
         "Request line + headers limit (431 above)");
+  limit("--request-line-limit", cfg.request_line_limit_bytes, "REQUEST_LINE_LIMIT_BYTES",
+        "Request line limit in bytes (414 above)");
+  limit("--header-count-limit", cfg.header_count_limit, "HEADER_COUNT_LIMIT",
+        "Header fields per request (431 above)");
   limit("--keepalive-timeout-s", cfg.keepalive_timeout_s, "KEEPALIVE_TIMEOUT_S",
         "Idle HTTP keep-alive timeout");
+  limit("--header-timeout-s", cfg.header_timeout_s, "HEADER_TIMEOUT_S",
+        "Time a client has from connecting, or from a request's first byte, to send the "
+        "request head, and again for its body (the connection is closed after it)");
   limit("--shutdown-grace-ms", cfg.shutdown_grace_ms, "SHUTDOWN_GRACE_MS",
         "How long SIGTERM waits for streams to drain");
 

@@ -8,6 +8,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "net/net_stats.h"
+#include "net/request_guard.h"
 
 namespace b2b::net {
 
@@ -38,9 +39,23 @@ void HttpSession::read_header() {
   parser_.emplace();
   parser_->header_limit(limits_.header_limit);
   parser_->body_limit(limits_.body_limit);
-  // The keep-alive idle timeout doubles as the header timeout: a client has this long to
-  // send a complete request head once the previous answer is out (§13.6).
-  stream_.expires_after(std::chrono::seconds(limits_.keepalive_timeout_s));
+  if (buffer_.size() > 0) return read_rest_of_header();  // a pipelined request is waiting
+  // Idle between requests for up to the keep-alive timeout; a new connection gets only the
+  // header timeout to start its first request (§13.6).
+  const int idle_s = requests_ == 0 ? limits_.header_timeout_s : limits_.keepalive_timeout_s;
+  stream_.expires_after(std::chrono::seconds(idle_s));
+  stream_.async_read_some(buffer_.prepare(4096),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            if (ec) return self->close();  // idle timeout, or the client left
+                            self->buffer_.commit(n);
+                            self->read_rest_of_header();
+                          });
+}
+
+void HttpSession::read_rest_of_header() {
+  // From the first byte on, the whole head must arrive within the header timeout, however
+  // slowly it trickles in: a slowloris client is cut off, and never blocks other sessions.
+  stream_.expires_after(std::chrono::seconds(limits_.header_timeout_s));
   http::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -55,6 +70,10 @@ void HttpSession::on_header(beast::error_code ec) {
     return close();
   }
   if (ec) return fail_parse(ParseFailure::kBadRequest);
+  ++requests_;
+  if (auto refused = check_request_head(parser_->get().base(), limits_)) {
+    return fail_parse(*refused);
+  }
 
   // curl and others wait for this before sending a body larger than 1 KiB.
   const auto& req = parser_->get();
@@ -64,6 +83,7 @@ void HttpSession::on_header(beast::error_code ec) {
     boost::asio::write(stream_.socket(), boost::asio::buffer(kContinue), wec);
   }
   if (parser_->is_done()) return on_body({});
+  stream_.expires_after(std::chrono::seconds(limits_.header_timeout_s));  // the body's turn
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });

@@ -43,6 +43,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
  private:
   void read_header();
+  void read_rest_of_header();
   void on_header(boost::beast::error_code ec);
   void on_body(boost::beast::error_code ec);
   void fail_parse(ParseFailure failure);
@@ -58,6 +59,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const std::size_t shard_;
   std::string peer_address_;
   std::function<void()> on_abort_;
+  std::size_t requests_ = 0;  // heads read on this connection
   bool awaiting_response_ = false;
   bool detached_ = false;
 };

@@ -26,12 +26,17 @@ struct DetachedSocket {
 };
 
 // Transport-level failures the api renders (JSON on /api/*, §20.21).
-enum class ParseFailure { kBadRequest, kBodyTooLarge, kHeadersTooLarge };
+enum class ParseFailure { kBadRequest, kBodyTooLarge, kHeadersTooLarge, kRequestLineTooLong };
 
 struct HttpLimits {
   std::uint64_t body_limit = 196'608;
-  std::uint32_t header_limit = 16 * 1024;
-  int keepalive_timeout_s = 120;  // §13.6
+  std::uint32_t header_limit = 16 * 1024;     // request line + header fields, bytes (431)
+  std::size_t request_line_limit = 8 * 1024;  // bytes (414)
+  std::size_t header_count_limit = 100;       // fields (431)
+  int keepalive_timeout_s = 120;              // §13.6: idle time allowed between requests
+  // From a request's first byte (or from accept) to its complete head, and again for its
+  // body: a slow sender (slowloris) loses the connection after this long.
+  int header_timeout_s = 20;
 };
 
 class HttpHandler {
