@@ -30,6 +30,11 @@ void StdioTransport::serve(std::istream& in) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     IncomingMessage message = parse_message(line);
+    if (message.kind == IncomingMessage::Kind::notification &&
+        message.method == "notifications/cancelled") {
+      note_cancelled(message.params);
+      continue;
+    }
     if (McpDispatcher::is_slow(message)) {
       run_slow(std::move(message));
       continue;
@@ -47,15 +52,34 @@ void StdioTransport::run_slow(IncomingMessage message) {
       return;
     }
     ++running_calls_;
+    in_flight_.insert(boost::json::serialize(message.id));
   }
   // Detached: wait_idle() is the join point, and the process may have to exit while a
   // long-poll is still parked at the relay (its HTTP request cannot be interrupted).
   std::thread([this, message = std::move(message)] {
-    if (std::optional<std::string> reply = dispatcher_.handle(message)) write_line(*reply);
+    std::optional<std::string> reply = dispatcher_.handle(message);
+    const std::string id = boost::json::serialize(message.id);
+    bool cancelled = false;
+    {
+      std::lock_guard lock(calls_mutex_);
+      cancelled = cancelled_.erase(id) > 0;
+      if (auto it = in_flight_.find(id); it != in_flight_.end()) in_flight_.erase(it);
+    }
+    if (reply && !cancelled) write_line(*reply);
     std::lock_guard lock(calls_mutex_);
     --running_calls_;
     calls_done_.notify_all();
   }).detach();
+}
+
+// MCP cancellation: the host gave up on a request (often its own timeout). The call cannot be
+// interrupted, but its late answer is dropped, as the spec asks of receivers.
+void StdioTransport::note_cancelled(const boost::json::object& params) {
+  const boost::json::value* id = params.if_contains("requestId");
+  if (id == nullptr) return;
+  const std::string key = boost::json::serialize(*id);
+  std::lock_guard lock(calls_mutex_);
+  if (in_flight_.count(key) != 0) cancelled_.insert(key);
 }
 
 bool StdioTransport::wait_idle(std::chrono::milliseconds grace) {

@@ -9,6 +9,7 @@
 #include <istream>
 #include <mutex>
 #include <ostream>
+#include <set>
 #include <string>
 
 #include "mcp/mcp_dispatcher.h"
@@ -28,6 +29,7 @@ class StdioTransport {
  private:
   void write_line(const std::string& line);
   void run_slow(IncomingMessage message);
+  void note_cancelled(const boost::json::object& params);
 
   McpDispatcher& dispatcher_;
   std::ostream& out_;
@@ -35,6 +37,9 @@ class StdioTransport {
   std::mutex calls_mutex_;
   std::condition_variable calls_done_;
   std::size_t running_calls_ = 0;
+  // Serialised ids of calls still running, and those the host cancelled (answers dropped).
+  std::multiset<std::string> in_flight_;
+  std::set<std::string> cancelled_;
 };
 
 }  // namespace b2b::mcp

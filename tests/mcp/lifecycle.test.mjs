@@ -115,6 +115,23 @@ test('framing errors use the standard JSON-RPC codes', async () => {
   assert.equal((await s.end()).code, 0);
 });
 
+test('a cancelled call gets no late answer', async () => {
+  const s = rawSession();
+  s.send(init(1, '2025-11-25'));
+  await s.next();
+  s.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'create_room', arguments: {} } });
+  assert.equal((await s.next()).id, 2);
+  s.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'wait_for_messages', arguments: { timeout_seconds: 1 } } });
+  s.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3, reason: 'host timeout' } });
+  s.send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'wait_for_messages', arguments: { timeout_seconds: 1 } } });
+  const answered = await s.next();
+  assert.equal(answered.id, 4, 'the uncancelled twin is answered');
+  await new Promise((r) => setTimeout(r, 500));
+  s.send({ jsonrpc: '2.0', id: 5, method: 'ping' });
+  assert.deepEqual(await s.next(), { jsonrpc: '2.0', id: 5, result: {} });
+  assert.equal((await s.end()).code, 0);
+});
+
 test('closing stdin ends the process promptly with 0, even during a long-poll', async () => {
   const s = rawSession();
   s.send(init(1, '2025-11-25'));
