@@ -30,8 +30,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitEmpty = 1;
 inline constexpr int kExitError = 2;
 inline constexpr int kExitTimeout = 3;  // `room wait`: nothing new before --timeout
+inline constexpr int kExitBudget = 4;   // a runaway guard stopped a send (room send)
 inline constexpr const char* kExitCodesHelp =
-    "Exit codes: 0 ok, 1 nothing/empty/timeout, 2 usage or relay error (message on stderr).";
+    "Exit codes: 0 ok, 1 nothing/empty, 2 usage or relay error (message on stderr), 3 room wait "
+    "timed out, 4 a send budget stopped room send.";
 
 // Parses argv; returns -1 to go on, else the exit code (0 after --help, 2 on a usage error).
 int parse_or_exit(CLI::App& app, int argc, char** argv);

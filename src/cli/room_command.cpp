@@ -20,6 +20,8 @@
 #include "client/room_stream.h"
 #include "client/room_tasks.h"
 #include "client/room_url.h"
+#include "client/send_budget.h"
+#include "core/clock.h"
 
 namespace b2b::cli {
 namespace {
@@ -30,6 +32,7 @@ struct RoomArgs {
   std::string base, url, text, name, reply_to, out, identity_path, exec, cursor_path, status_path;
   long long after = 0;
   int limit = 100;
+  client::BudgetLimits budget;
   bool json = false, include_self = false, sign = false;
 };
 
@@ -70,8 +73,35 @@ int room_send(const RoomArgs& a) {
   options.sender = id ? "@" + id->handle() : (a.name.empty() ? random_label() : a.name);
   if (!a.reply_to.empty()) options.reply_to = a.reply_to;
   options.sign_as = id ? &*id : nullptr;
+
+  // Runaway guards, per (room, label) across processes; a random one-off label has no
+  // history to guard.
+  const bool guarded = id || !a.name.empty();
+  const std::string budget_path = client::budget_state_path(room.value().room_id, options.sender);
+  std::optional<client::SendBudget> budget;
+  if (guarded) {
+    auto state = client::load_budget_state(budget_path);
+    if (!state) return fail("room send", state.error());
+    budget.emplace(a.budget, std::move(state).value());
+    if (auto seen = client::observe_room(relay, room.value().room_id, *budget); !seen) {
+      return fail("room send", seen.error());
+    }
+    if (auto stop = budget->check(core::wall_clock_ms())) {
+      // Keep what was observed (best effort: the refusal is what matters here).
+      (void)client::save_budget_state(budget_path, budget->state());
+      fail("room send", *stop);
+      return kExitBudget;
+    }
+  }
   auto posted = relay.post_text(room.value(), text, options);
   if (!posted) return fail("room send", posted.error());
+  if (budget) {
+    budget->record_send(core::wall_clock_ms(), posted.value().seq);
+    if (auto saved = client::save_budget_state(budget_path, budget->state()); !saved) {
+      std::cerr << "bot2bot room send: sent, but the budget file was not saved: "
+                << saved.error().detail << "\n";
+    }
+  }
   if (a.json) {
     std::cout << boost::json::serialize(boost::json::object{{"id", posted.value().id},
                                                             {"seq", posted.value().seq},
@@ -282,6 +312,21 @@ int room_command(int argc, char** argv) {
   send->add_option("--name", a.name, "Sender label (default agent-<6 hex>)");
   send->add_option("--reply-to", a.reply_to, "Id of the message this answers");
   send->add_flag("--signed", a.sign, "Sign with your identity (label becomes @handle)");
+  send->add_option("--human", a.budget.humans,
+                   "A sender label that is a person: their messages reset the unattended "
+                   "budget (repeatable; env BOT2BOT_HUMANS, comma-separated)")
+      ->envname("BOT2BOT_HUMANS")
+      ->delimiter(',');
+  send->add_option("--max-per-minute", a.budget.per_minute,
+                   "Runaway guard: at most N sends to this room per minute under this label "
+                   "(0 = off)")
+      ->envname("BOT2BOT_MAX_SENDS_PER_MINUTE")
+      ->capture_default_str();
+  send->add_option("--max-unattended", a.budget.max_unattended,
+                   "Runaway guard: at most N sends in a row without a message from a --human "
+                   "(0 = off)")
+      ->envname("BOT2BOT_MAX_UNATTENDED")
+      ->capture_default_str();
   add_identity_option(*send, a.identity_path);
   send->add_flag("--json", a.json, "Print {id, seq, sender}");
 

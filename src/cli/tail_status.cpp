@@ -3,18 +3,16 @@
 #include <unistd.h>
 #include <boost/json/serialize.hpp>
 
-#include <chrono>
 #include <iostream>
 
 #include "client/atomic_file.h"
+#include "core/clock.h"
 
 namespace b2b::cli {
 namespace {
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return core::wall_clock_ms();
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +11,7 @@
 
 #include "client/atomic_file.h"
 #include "client/relay_types.h"
+#include "core/clock.h"
 
 namespace b2b::client {
 namespace fs = std::filesystem;
@@ -48,10 +48,16 @@ std::string name_tag(std::string_view name) {
 
 }  // namespace
 
-std::string default_cursor_path(std::string_view room_id, std::string_view name) {
+std::string per_room_state_path(std::string_view folder, std::string_view room_id,
+                                std::string_view name) {
   // Room ids are [A-Za-z0-9_-]{4,64} (ROOMS.md §2.1), safe as a file name as they are.
-  return (state_dir() / "cursors" / (std::string(room_id) + "." + name_tag(name) + ".json"))
+  return (state_dir() / std::string(folder) /
+          (std::string(room_id) + "." + name_tag(name) + ".json"))
       .string();
+}
+
+std::string default_cursor_path(std::string_view room_id, std::string_view name) {
+  return per_room_state_path("cursors", room_id, name);
 }
 
 core::Result<std::optional<int64_t>> load_cursor(const std::string& path) {
@@ -74,9 +80,7 @@ core::Result<std::optional<int64_t>> load_cursor(const std::string& path) {
 
 core::Result<std::monostate> save_cursor(const std::string& path, int64_t seq,
                                          std::string_view room_id, std::string_view name) {
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+  const int64_t now = core::wall_clock_ms();
   boost::json::object o{{"seq", seq}, {"room", room_id}, {"name", name}, {"updated_ms", now}};
   return write_file_atomically(path, boost::json::serialize(o) + "\n", 0600);
 }

@@ -25,6 +25,9 @@
 namespace b2b::client {
 
 std::string default_cursor_path(std::string_view room_id, std::string_view name);
+// The general form: $XDG_STATE_HOME/bot2bot/<folder>/<room>.<name-tag>.json (cursors, budgets).
+std::string per_room_state_path(std::string_view folder, std::string_view room_id,
+                                std::string_view name);
 core::Result<std::optional<int64_t>> load_cursor(const std::string& path);
 core::Result<std::monostate> save_cursor(const std::string& path, int64_t seq,
                                          std::string_view room_id, std::string_view name);
