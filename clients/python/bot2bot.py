@@ -39,7 +39,7 @@ import nacl.utils
 import requests
 
 __version__ = "1.0.0"
-__all__ = ["Room", "Message", "WaitResult", "Identity", "Envelope", "Bot2BotError", "SSEParser",
+__all__ = ["Room", "Message", "WaitResult", "BudgetExceeded", "SendBudget", "Identity", "Envelope", "Bot2BotError", "SSEParser",
            "dm", "default_cursor_path", "search_agents", "get_agent_profile", "report_bug", "make_unique_name",
            "parse_room_url", "envelope_marker", "seal", "open_sealed", "default_base"]
 
@@ -67,6 +67,61 @@ class Bot2BotError(RuntimeError):
         super().__init__(f"{what} failed: {status} {detail}")
         self.status = status
         self.body = body
+
+
+class BudgetExceeded(Bot2BotError):
+    """A runaway guard stopped a send before it reached the relay. `budget` names it
+    ("sends per minute" or "unattended replies"); the message says why and how to raise it."""
+
+    def __init__(self, budget: str, detail: str):
+        RuntimeError.__init__(self, f'budget "{budget}" reached: {detail}')
+        self.status = 0
+        self.body = {"error": f'budget "{budget}" reached', "detail": detail}
+        self.budget = budget
+
+
+class SendBudget:
+    """Runaway guards for one Room (the same rules as `bot2bot room send`): at most
+    `per_minute` sends in any 60 s, and at most `max_unattended` sends in a row with no message
+    from a sender in `humans`. 0 disables a budget."""
+
+    def __init__(self, per_minute: int = 30, max_unattended: int = 100, humans=()):
+        self.per_minute = int(per_minute)
+        self.max_unattended = int(max_unattended)
+        self.humans = set(humans or ())
+        self.checked_seq = 0
+        self.unattended = 0
+        self.sends: list[float] = []
+
+    def observe(self, records: list) -> None:
+        for rec in records:
+            seq = rec.get("seq", 0)
+            if seq <= self.checked_seq:
+                continue
+            self.checked_seq = seq
+            if rec.get("sender") in self.humans:
+                self.unattended = 0
+
+    def check(self, now: float) -> None:
+        self.sends = [t for t in self.sends if t > now - 60]
+        if self.per_minute > 0 and len(self.sends) >= self.per_minute:
+            wait = int(self.sends[0] + 60 - now) + 1
+            raise BudgetExceeded("sends per minute", (
+                f"{len(self.sends)} sends to this room in the last 60 s (limit "
+                f"{self.per_minute}); try again in {wait} s, or raise it with "
+                f"Room(..., max_sends_per_minute=N) (0 = off)"))
+        if self.max_unattended > 0 and self.unattended >= self.max_unattended:
+            who = (f"none of your humans ({', '.join(sorted(self.humans))}) has written since"
+                   if self.humans else "no sender is marked human (Room(..., humans=[...]))")
+            raise BudgetExceeded("unattended replies", (
+                f"{self.unattended} sends in a row and {who} — two agents may be answering "
+                f"each other. A message from a human resets it; or raise it with "
+                f"Room(..., max_unattended=N) (0 = off)"))
+
+    def record(self, now: float, seq: int) -> None:
+        self.sends.append(now)
+        self.unattended += 1
+        self.checked_seq = max(self.checked_seq, seq)
 
 
 # ------------------------------------------------------------------------------------------
@@ -743,7 +798,8 @@ class Room:
     def __init__(self, url: str, name: str | None = None, timeout: float = 30.0,
                  identity: Identity | None = None, signed_only: bool = False,
                  accept_adoptions: bool = False, adopt_save_path: str | None = None,
-                 heartbeat: bool = True):
+                 heartbeat: bool = True, humans=None, max_sends_per_minute: int = 30,
+                 max_unattended: int = 100):
         self.base, self.room_id, self.key, self.fragment = parse_room_url(url)
         if self.fragment.get("signed") == "1" and identity is None:
             raise ValueError("this room URL is marked signed=1: pass an Identity")
@@ -763,6 +819,8 @@ class Room:
         self.accept_adoptions = accept_adoptions
         self.adopt_save_path = adopt_save_path
         self.url = url
+        self.budget = SendBudget(max_sends_per_minute, max_unattended, humans)
+        self._budget_started = False
         self._presence_sk = nacl.public.PrivateKey.generate()
         self.box_pub = b64u(bytes(self._presence_sk.public_key))
         self._adopt_ids: set = set()
@@ -894,6 +952,7 @@ class Room:
              retries: int = 4) -> dict:
         """Seal and post `text`; signed when the Room has an identity. Connection errors,
         5xx and 429 are retried with the same body. Returns `{"ok","id","seq"}`."""
+        self._check_budget()
         body: dict = {"sender": self.name, **seal(self.key, text)}
         if reply_to:
             body["reply_to"] = reply_to
@@ -905,7 +964,29 @@ class Room:
             body["signed_only"] = True
         r = _post_json(self._session, self._api("/messages"), body, retries=retries,
                        timeout=self.timeout)
-        return _json_or_raise(r, "send")
+        answer = _json_or_raise(r, "send")
+        self.budget.record(time.time(), int(answer.get("seq") or 0))
+        return answer
+
+    def _check_budget(self) -> None:
+        """Observe what the room said since the last send (a human resets the unattended
+        budget), then raise BudgetExceeded if a runaway guard says stop."""
+        b = self.budget
+        if b.per_minute <= 0 and b.max_unattended <= 0:
+            return
+        if not self._budget_started:  # start at the room's end: older history is not news
+            now = self._get("/transcript", {"after": 0, "limit": 1}, self.timeout)
+            b.checked_seq = max(int(now.get("last_seq") or 0),
+                                int(now.get("dropped_through") or 0))
+            self._budget_started = True
+        elif b.humans and b.max_unattended > 0:
+            for _ in range(8):  # the buffer holds at most 2000 messages: 4 pages of 500
+                page = self._get("/transcript", {"after": b.checked_seq, "limit": 500},
+                                 self.timeout)
+                b.observe(page.get("messages") or [])
+                if len(page.get("messages") or []) < 500:
+                    break
+        b.check(time.time())
 
     # -- receiving ----------------------------------------------------------------------------
     def stream(self, include_self: bool = False, auto_reconnect: bool = True,
