@@ -22,6 +22,10 @@ std::string reason(const core::Error& e) {
   return e.detail.empty() ? e.error : e.error + " — " + e.detail;
 }
 
+// At most this many rooms keep a presence stream; the least recently used one is set aside
+// (its presence resumes when a tool uses it again).
+constexpr std::size_t kMaxPresenceRooms = 8;
+
 std::string room_key_of(const client::RoomUrl& url) {
   return url.endpoint.base_url() + "/room/" + url.room_id;
 }
@@ -191,8 +195,23 @@ core::Result<McpService::RoomRef> McpService::resolve_room(const ToolArguments& 
       const client::RoomUrl url = room.url();
       consume_envelope(room, m, client::open_text(url.key, m.ciphertext, m.nonce));
     });
+    touch_presence(ref.session);
   }
   return ref;
+}
+
+void McpService::touch_presence(const std::shared_ptr<RoomSession>& room) {
+  std::shared_ptr<RoomSession> set_aside;
+  {
+    std::lock_guard lock(mu_);
+    std::erase(presence_lru_, room);
+    presence_lru_.push_back(room);
+    if (presence_lru_.size() > kMaxPresenceRooms) {
+      set_aside = presence_lru_.front();
+      presence_lru_.pop_front();
+    }
+  }
+  if (set_aside) set_aside->stop_presence();
 }
 
 core::Result<client::PostResult> McpService::post(RoomSession& room, const std::string& text) {

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,6 +88,9 @@ class McpService {
   std::string room_identity_path(const client::Endpoint& e) const;
 
   static ToolResult with_note(ToolResult result, const RoomRef& ref);
+  // Keeps presence in the most recently used rooms only (each holds a relay stream, and the
+  // relay allows 32 per IP).
+  void touch_presence(const std::shared_ptr<RoomSession>& room);
 
   const McpSettings settings_;
   AuthIdentityStore auth_store_;
@@ -98,6 +102,7 @@ class McpService {
   // Adopted identities by base URL (nullptr = looked up, none).
   std::map<std::string, std::shared_ptr<const client::ClientIdentity>> room_identities_;
   std::set<std::string> seen_adopt_ids_;
+  std::deque<std::shared_ptr<RoomSession>> presence_lru_;  // oldest first
   std::int64_t inbox_after_ = 0;
 };
 

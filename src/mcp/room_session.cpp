@@ -77,12 +77,17 @@ void RoomSession::restart_stream_locked() {
 }
 
 void RoomSession::stop_presence() {
+  std::thread presence;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
     if (stream_ != nullptr) stream_->stop();
+    presence = std::move(thread_);
   }
-  if (thread_.joinable()) thread_.join();
+  if (presence.joinable()) presence.join();
+  // Presence may start again later (the room is used again after being set aside).
+  std::lock_guard lock(mu_);
+  stopping_ = false;
 }
 
 void RoomSession::presence_loop() {

@@ -47,6 +47,7 @@ class RoomSession {
   void start_presence(std::string box_pub_b64url, MessageHandler on_message);
   // Reconnect under a new presence box_pub (after an adoption).
   void set_presence_box_pub(std::string box_pub_b64url);
+  // Ends the presence connection and joins its thread; start_presence may start it again.
   void stop_presence();
 
  private:

@@ -295,6 +295,30 @@ describe('errors', () => {
     });
   });
 
+  test('presence is kept in the eight most recently used rooms only', async () => {
+    const many = await startMcp(relay.base);
+    try {
+      const urls = [];
+      for (let i = 0; i < 9; i++) urls.push((await many.call('create_room')).structured.url);
+      const participants = async (url) =>
+        (await many.call('room_status', { url })).structured.participants;
+      const deadline = Date.now() + 5000;
+      while ((await participants(urls[0])) !== 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(await participants(urls[0]), 0, 'the oldest room was set aside');
+      assert.equal(await participants(urls[8]), 1);
+      await many.call('join_room', { url: urls[0] });
+      const back = Date.now() + 5000;
+      while ((await participants(urls[0])) !== 1 && Date.now() < back) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(await participants(urls[0]), 1, 'using it again restores presence');
+    } finally {
+      await many.close();
+    }
+  });
+
   test('a fresh server without a room asks for a url', async () => {
     const fresh = await startMcp(relay.base);
     try {
