@@ -8,6 +8,7 @@
 #include "api/parked_request.h"
 #include "api/request_auth.h"
 #include "api/responses.h"
+#include "api/webhook_service.h"
 #include "core/clock.h"
 #include "core/js_int.h"
 #include "core/uuid.h"
@@ -172,7 +173,7 @@ void post_dm(RelayState& state, DmCall call) {
     e->from_ts = c->from_ts;
   }
   const std::size_t shard = state.shard_of(call.handle);
-  state.on_shard(shard, [&ids, shard, call = std::move(call), e](core::RoomShard&) {
+  state.on_shard(shard, [&state, &ids, shard, call = std::move(call), e](core::RoomShard&) {
     const int64_t now = core::wall_clock_ms();
     auto seq = ids.registry.next_inbox_seq(call.handle, now, [](auto) {});
     if (!seq) return call.reply.send(error_response(404, "no such handle", "nobody registered it"));
@@ -187,10 +188,15 @@ void post_dm(RelayState& state, DmCall call) {
     ids.store->insert_dm(
         store::DmRecord{call.handle, e->seq, e->id, e->ciphertext, e->nonce, e->sender_eph_pub,
                         e->from_handle, e->from_verified, e->ts, e->from_sig, e->from_ts},
-        [reply = call.reply, id = e->id, seq = e->seq](auto r) {
+        [&state, reply = call.reply, handle = call.handle, e](auto r) {
           if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
-          boost::json::object o{{"ok", true}, {"id", id}, {"seq", seq}};
-          reply.send(json_response(200, boost::json::serialize(o)));
+          auto answer = [reply, id = e->id, seq = e->seq] {
+            boost::json::object o{{"ok", true}, {"id", id}, {"seq", seq}};
+            reply.send(json_response(200, boost::json::serialize(o)));
+          };
+          // Issue 10: with a webhook, 200 waits until its delivery record is durable too.
+          if (!state.webhooks) return answer();
+          state.webhooks->enqueue_dm(handle, *e, std::move(answer));
         });
   });
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/identity_services.h"
+#include "api/webhook_settings.h"
 #include "core/relay_limits.h"
 
 namespace b2b::api {
@@ -38,6 +39,8 @@ struct RelayConfig {
   std::string alert_webhook;  // http:// URL, or empty for none
   double report_rate_burst = 5;
   double report_rate_per_min = 3;
+
+  WebhookSettings webhooks;  // issue 10
 };
 
 }  // namespace b2b::api

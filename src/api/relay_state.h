@@ -25,6 +25,7 @@
 namespace b2b::api {
 
 struct IdentityServices;
+class WebhookService;
 
 class RelayState {
  public:
@@ -47,6 +48,7 @@ class RelayState {
   core::ConcurrencyLimiter waiters_per_ip;
   std::unique_ptr<core::SenderVerifier> sender_verifier;
   IdentityServices* ids = nullptr;  // identities, store, inboxes (owned by run_server)
+  WebhookService* webhooks = nullptr;  // issue 10 (owned by run_server)
   const int64_t started_ms;
 
   std::size_t shard_of(std::string_view room_id) const;

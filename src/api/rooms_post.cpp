@@ -5,6 +5,7 @@
 #include "api/json_body.h"
 #include "api/responses.h"
 #include "api/room_routes.h"
+#include "api/webhook_service.h"
 #include "core/clock.h"
 #include "core/message_validation.h"
 #include "core/room_posting.h"
@@ -75,6 +76,8 @@ void post_message(RelayState& state, RoomCall call) {
               core::post_to_room(*room.value(), std::move(m), "agent", *state.sender_verifier,
                                  core::wall_clock_ms(), precheck ? &*precheck : nullptr);
           if (r.refusal) return call.reply.send(refusal_response(r));
+          // Issue 10: subscribers are served on the webhook thread, never on this executor.
+          if (state.webhooks) state.webhooks->enqueue_room_message(call.room_id, r.message);
           core::inc(state.metrics.messages_posted_http);
           core::inc(state.metrics.bytes_relayed, ciphertext_len);
           std::string out = R"({"ok":true,"id":")";

@@ -11,6 +11,7 @@
 #include "api/room_routes.h"
 #include "api/static_routes.h"
 #include "api/web_routes.h"
+#include "api/webhook_routes.h"
 #include "core/text_rules.h"
 #include "identity/handles.h"
 
@@ -79,6 +80,15 @@ void dm_delete(RouteContext& c) {
                         std::move(id));
 }
 
+void room_webhook_delete(RouteContext& c) {
+  if (!valid_room(c)) return;
+  std::string hook_id = std::move(c.params[1]);
+  delete_room_webhook(c.state,
+                      RoomCall{c.reply, std::move(c.params[0]), c.client_ip, std::move(c.query),
+                               std::move(c.request)},
+                      std::move(hook_id));
+}
+
 void health(RouteContext& c) {
   get_health(c.state, c.reply);
 }
@@ -137,6 +147,16 @@ constexpr Route kRoutes[] = {
 
     {verb::post, "/api/identity/register", RouteLabel::kIdentity, kApi, &identity_register},
     {verb::get, "/api/identity/{handle}", RouteLabel::kIdentity, kApi, &identity_get},
+    {verb::put, "/api/identity/{handle}/webhook", RouteLabel::kIdentity, kApi,
+     &dm<&put_dm_webhook>},
+    {verb::get, "/api/identity/{handle}/webhook", RouteLabel::kIdentity, kApi,
+     &dm<&get_dm_webhook>},
+    {verb::delete_, "/api/identity/{handle}/webhook", RouteLabel::kIdentity, kApi,
+     &dm<&delete_dm_webhook>},
+    {verb::post, "/api/rooms/{roomId}/webhooks", RouteLabel::kRoomOther, kApi,
+     &room<&post_room_webhook>},
+    {verb::delete_, "/api/rooms/{roomId}/webhooks/{hookId}", RouteLabel::kRoomOther, kApi,
+     &room_webhook_delete},
 
     {verb::get, "/api/agents", RouteLabel::kAgents, kApi, &agents<&search_agents>},
     {verb::get, "/api/agents/matches", RouteLabel::kAgents, kApi, &agents<&match_agents>},

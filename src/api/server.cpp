@@ -18,6 +18,7 @@
 #include "api/signed_sender.h"
 #include "api/site_services.h"
 #include "api/stored_seq_reservations.h"
+#include "api/webhook_service.h"
 #include "core/clock.h"
 #include "net/listener.h"
 #include "store/sqlite_store.h"
@@ -63,6 +64,7 @@ class Janitor {
         state_.keyed_rate.sweep(now, kRateBucketIdleMs);
         state_.global_rate.sweep(now, kRateBucketIdleMs);
         site_.reports.sweep(now, kRateBucketIdleMs);
+        if (state_.webhooks) state_.webhooks->sweep(now);
         last_rate_sweep_ms_ = now;
       }
       arm(i);
@@ -119,10 +121,12 @@ class Shutdown {
   bool started_ = false;
 };
 
-// Opens the store under --data-dir and loads what it holds. nullptr (after one line on
-// stderr naming the file) if the store cannot be used.
+// Opens the store under --data-dir and loads what it holds; the webhooks and their deliveries
+// go to `webhook_state` for the WebhookService. nullptr (after one line on stderr naming the
+// file) if the store cannot be used.
 std::unique_ptr<IdentityServices> open_identity_services(const RelayConfig& config,
-                                                         std::size_t shards) {
+                                                         std::size_t shards,
+                                                         store::Snapshot& webhook_state) {
   auto opened = store::open_sqlite_store(config.data_dir);
   if (!opened) {
     std::cerr << "bot2bot: " << opened.error().error << ": " << opened.error().detail << "\n";
@@ -145,6 +149,8 @@ std::unique_ptr<IdentityServices> open_identity_services(const RelayConfig& conf
   }
   for (const auto& c : s.claim_cursors) ids->restored_cursors.add(c.handle, c.room_key, c.cursor);
   for (const auto& h : s.room_high_waters) ids->restored_high_water[h.room_key] = h.next_seq;
+  webhook_state.webhooks = std::move(s.webhooks);
+  webhook_state.webhook_deliveries = std::move(s.webhook_deliveries);
   return ids;
 }
 
@@ -183,11 +189,16 @@ int run_server(const RelayConfig& config) {
 
   std::size_t threads = config.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  auto ids = open_identity_services(config, threads);
+  store::Snapshot webhook_state;
+  auto ids = open_identity_services(config, threads, webhook_state);
   if (!ids) return 1;
+  WebhookService webhooks(*ids->store, ids->room_key_secret, config.webhooks);
+  webhooks.restore(webhook_state.webhooks, webhook_state.webhook_deliveries);
+  webhooks.start();
   StoredSeqReservations reservations(*ids);
   RelayState state(config, std::move(trusted.value()), threads, &reservations);
   state.ids = ids.get();
+  state.webhooks = &webhooks;
   state.sender_verifier = std::make_unique<SignedSenderVerifier>(*ids);
   net::ShardPool pool(threads);
   state.attach(pool);
@@ -240,6 +251,7 @@ int run_server(const RelayConfig& config) {
     state.shard(i).release_all_waiters();
     ids->inboxes[i]->release_all_waiters();
   }
+  webhooks.stop();      // pending deliveries are in the store and resume at the next start
   ids->store->close();  // every acknowledged write is already committed; this is the rest
   flush_logs();
   spdlog::shutdown();

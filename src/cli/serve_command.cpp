@@ -104,6 +104,30 @@ int serve_command(int argc, char** argv) {
                  "contact message (5 s timeout, failures only logged)")
       ->envname("ALERT_WEBHOOK_URL")
       ->group("Reports");
+  app.add_flag("--webhook-allow-private", cfg.webhooks.allow_private,
+               "Let webhooks reach loopback and private addresses and use plain http:// "
+               "(tests, on-premise); link-local and metadata addresses stay refused")
+      ->envname("WEBHOOK_ALLOW_PRIVATE")
+      ->group("Webhooks");
+  app.add_option("--webhook-rate", cfg.webhooks.deliveries_per_sec,
+                 "Webhook delivery attempts per second, all hooks together")
+      ->envname("WEBHOOK_RATE")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e6))
+      ->group("Webhooks");
+  app.add_option("--webhook-max-in-flight", cfg.webhooks.max_in_flight,
+                 "Webhook requests open at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000))
+      ->group("Webhooks");
+  app.add_option("--webhook-room-hooks-per-handle", cfg.webhooks.room_hooks_per_handle,
+                 "Room webhooks one handle may hold")
+      ->capture_default_str()
+      ->group("Webhooks");
+  app.add_option("--webhook-hooks-per-room", cfg.webhooks.hooks_per_room,
+                 "Webhooks one room may have")
+      ->capture_default_str()
+      ->group("Webhooks");
   app.add_option("--report-rate-burst", cfg.report_rate_burst,
                  "Bug reports (and, separately, contact messages) one IP may send at once")
       ->envname("REPORT_RL_CAP")

@@ -26,7 +26,7 @@ struct Migration {
 // STRICT tables reject values of the wrong type instead of silently storing them.
 // The dms table keeps its rowid: its rows carry ciphertexts of up to 64 KiB, which WITHOUT
 // ROWID tables store poorly.
-constexpr std::array<Migration, 1> kMigrations{{
+constexpr std::array<Migration, 2> kMigrations{{
     {1, R"sql(
 CREATE TABLE store_meta(
   key TEXT PRIMARY KEY,
@@ -84,6 +84,33 @@ CREATE TABLE room_high_water(
   room_key TEXT PRIMARY KEY,
   next_seq INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
+)sql"},
+    // Webhooks (issue 10). Deliveries keep their rowid: bodies carry DM ciphertexts.
+    {2, R"sql(
+CREATE TABLE webhooks(
+  id TEXT PRIMARY KEY,
+  handle TEXT NOT NULL,
+  room_key TEXT NOT NULL,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX webhooks_by_handle ON webhooks(handle);
+
+CREATE TABLE webhook_deliveries(
+  id TEXT PRIMARY KEY,
+  hook_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  last_status INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries(hook_id);
+CREATE INDEX webhook_deliveries_by_update ON webhook_deliveries(updated_at);
 )sql"},
 }};
 

@@ -35,6 +35,13 @@ constexpr const char* kUpsertClaimCursor =
 constexpr const char* kUpsertRoomHighWater =
     "INSERT INTO room_high_water(room_key, next_seq) VALUES(?1, ?2)"
     " ON CONFLICT(room_key) DO UPDATE SET next_seq = max(next_seq, excluded.next_seq)";
+constexpr const char* kUpsertWebhook =
+    "INSERT OR REPLACE INTO webhooks(id, handle, room_key, url, secret, created_at)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kUpsertWebhookDelivery =
+    "INSERT OR REPLACE INTO webhook_deliveries(id, hook_id, body, created_at, attempts,"
+    " next_attempt_at, state, last_status, last_error, updated_at)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 // Binds parameters left to right; remembers the first failure.
 class Binder {
@@ -132,6 +139,10 @@ const Statements::Table& Statements::table() {
       {&Statements::delete_identity_profile_, "DELETE FROM profiles WHERE handle = ?1"},
       {&Statements::delete_identity_dms_, "DELETE FROM dms WHERE recipient = ?1"},
       {&Statements::delete_identity_cursors_, "DELETE FROM claim_cursors WHERE handle = ?1"},
+      {&Statements::delete_identity_webhook_deliveries_,
+       "DELETE FROM webhook_deliveries WHERE hook_id IN (SELECT id FROM webhooks WHERE handle = "
+       "?1)"},
+      {&Statements::delete_identity_webhooks_, "DELETE FROM webhooks WHERE handle = ?1"},
       {&Statements::upsert_profile_, kUpsertProfile},
       {&Statements::delete_profile_, "DELETE FROM profiles WHERE handle = ?1"},
       {&Statements::insert_dm_, kInsertDm},
@@ -143,6 +154,13 @@ const Statements::Table& Statements::table() {
       {&Statements::delete_claim_cursor_,
        "DELETE FROM claim_cursors WHERE handle = ?1 AND room_key = ?2"},
       {&Statements::upsert_room_high_water_, kUpsertRoomHighWater},
+      {&Statements::upsert_webhook_, kUpsertWebhook},
+      {&Statements::delete_webhook_, "DELETE FROM webhooks WHERE id = ?1"},
+      {&Statements::delete_webhook_deliveries_of_hook_,
+       "DELETE FROM webhook_deliveries WHERE hook_id = ?1"},
+      {&Statements::upsert_webhook_delivery_, kUpsertWebhookDelivery},
+      {&Statements::delete_webhook_deliveries_before_,
+       "DELETE FROM webhook_deliveries WHERE state != 'pending' AND updated_at < ?1"},
   }};
   return kTable;
 }
@@ -184,8 +202,9 @@ int Statements::upsert_identity(const IdentityRecord& r) {
 }
 
 int Statements::delete_identity(const std::string& handle) {
-  for (const Statement* s : {&delete_identity_profile_, &delete_identity_dms_,
-                             &delete_identity_cursors_, &delete_identity_}) {
+  for (const Statement* s :
+       {&delete_identity_profile_, &delete_identity_dms_, &delete_identity_cursors_,
+        &delete_identity_webhook_deliveries_, &delete_identity_webhooks_, &delete_identity_}) {
     if (int rc = Binder(*s).text(handle).run(); rc != SQLITE_OK) return rc;
   }
   return SQLITE_OK;
@@ -252,6 +271,43 @@ int Statements::upsert_room_high_water(const RoomHighWater& r) {
   return Binder(upsert_room_high_water_).text(r.room_key).integer(r.next_seq).run();
 }
 
+int Statements::upsert_webhook(const WebhookRecord& r) {
+  return Binder(upsert_webhook_)
+      .text(r.id)
+      .text(r.handle)
+      .text(r.room_key)
+      .text(r.url)
+      .text(r.secret)
+      .integer(r.created_at)
+      .run();
+}
+
+int Statements::delete_webhook(const std::string& id) {
+  if (int rc = Binder(delete_webhook_deliveries_of_hook_).text(id).run(); rc != SQLITE_OK) {
+    return rc;
+  }
+  return Binder(delete_webhook_).text(id).run();
+}
+
+int Statements::upsert_webhook_delivery(const WebhookDeliveryRecord& r) {
+  return Binder(upsert_webhook_delivery_)
+      .text(r.id)
+      .text(r.hook_id)
+      .text(r.body)
+      .integer(r.created_at)
+      .integer(r.attempts)
+      .integer(r.next_attempt_at)
+      .text(r.state)
+      .integer(r.last_status)
+      .text(r.last_error)
+      .integer(r.updated_at)
+      .run();
+}
+
+int Statements::delete_webhook_deliveries_before(int64_t ts) {
+  return Binder(delete_webhook_deliveries_before_).integer(ts).run();
+}
+
 core::Result<Snapshot> read_snapshot(sqlite3* db, const std::string& path) {
   Snapshot snap;
   int rc = for_each_row(
@@ -304,6 +360,28 @@ core::Result<Snapshot> read_snapshot(sqlite3* db, const std::string& path) {
                         snap.room_high_waters.push_back(
                             RoomHighWater{column_text(s, 0), sqlite3_column_int64(s, 1)});
                       });
+  }
+  if (rc == SQLITE_OK) {
+    rc = for_each_row(db,
+                      "SELECT id, handle, room_key, url, secret, created_at FROM webhooks"
+                      " ORDER BY id",
+                      [&](sqlite3_stmt* s) {
+                        snap.webhooks.push_back(WebhookRecord{
+                            column_text(s, 0), column_text(s, 1), column_text(s, 2),
+                            column_text(s, 3), column_text(s, 4), sqlite3_column_int64(s, 5)});
+                      });
+  }
+  if (rc == SQLITE_OK) {
+    rc = for_each_row(
+        db,
+        "SELECT id, hook_id, body, created_at, attempts, next_attempt_at, state, last_status,"
+        " last_error, updated_at FROM webhook_deliveries ORDER BY created_at, id",
+        [&](sqlite3_stmt* s) {
+          snap.webhook_deliveries.push_back(WebhookDeliveryRecord{
+              column_text(s, 0), column_text(s, 1), column_text(s, 2), sqlite3_column_int64(s, 3),
+              sqlite3_column_int64(s, 4), sqlite3_column_int64(s, 5), column_text(s, 6),
+              sqlite3_column_int64(s, 7), column_text(s, 8), sqlite3_column_int64(s, 9)});
+        });
   }
   if (rc != SQLITE_OK) return storage_error(rc, "cannot read " + path);
   return snap;

@@ -59,20 +59,26 @@ class Statements {
   int upsert_claim_cursor(const ClaimCursorRecord& r);
   int delete_claim_cursor(const std::string& handle, const std::string& room_key);
   int upsert_room_high_water(const RoomHighWater& r);
+  int upsert_webhook(const WebhookRecord& r);
+  int delete_webhook(const std::string& id);  // with its deliveries
+  int upsert_webhook_delivery(const WebhookDeliveryRecord& r);
+  int delete_webhook_deliveries_before(int64_t ts);
 
  private:
-  using Table = std::array<std::pair<Statement Statements::*, const char*>, 17>;
+  using Table = std::array<std::pair<Statement Statements::*, const char*>, 24>;
   static const Table& table();  // every statement with its SQL
 
   sqlite3* db_ = nullptr;
   Statement begin_, commit_, rollback_;
   Statement upsert_identity_, delete_identity_, delete_identity_profile_, delete_identity_dms_,
-      delete_identity_cursors_;
+      delete_identity_cursors_, delete_identity_webhook_deliveries_, delete_identity_webhooks_;
   Statement upsert_profile_, delete_profile_;
   Statement insert_dm_, delete_dm_, delete_dms_older_than_;
   Statement set_inbox_seq_;
   Statement upsert_claim_cursor_, delete_claim_cursor_;
   Statement upsert_room_high_water_;
+  Statement upsert_webhook_, delete_webhook_, delete_webhook_deliveries_of_hook_;
+  Statement upsert_webhook_delivery_, delete_webhook_deliveries_before_;
 };
 
 // Reads every record (store.h Snapshot order). `path` names the file in error details.

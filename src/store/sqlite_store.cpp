@@ -149,6 +149,27 @@ class SqliteStore final : public Store {
         [r = std::move(r)](auto& s) { return s.upsert_room_high_water(r); }, std::move(done));
   }
 
+  void upsert_webhook(WebhookRecord r, Done done) override {
+    enqueue(
+        "upsert_webhook", [r = std::move(r)](auto& s) { return s.upsert_webhook(r); },
+        std::move(done));
+  }
+  void delete_webhook(std::string id, Done done) override {
+    enqueue(
+        "delete_webhook", [i = std::move(id)](auto& s) { return s.delete_webhook(i); },
+        std::move(done));
+  }
+  void upsert_webhook_delivery(WebhookDeliveryRecord r, Done done) override {
+    enqueue(
+        "upsert_webhook_delivery",
+        [r = std::move(r)](auto& s) { return s.upsert_webhook_delivery(r); }, std::move(done));
+  }
+  void delete_webhook_deliveries_before(int64_t ts, Done done) override {
+    enqueue(
+        "delete_webhook_deliveries_before",
+        [ts](auto& s) { return s.delete_webhook_deliveries_before(ts); }, std::move(done));
+  }
+
   core::Result<Snapshot> load() override {
     std::optional<core::Result<Snapshot>> out;
     const bool ran = run_task([&] {

@@ -87,6 +87,34 @@ struct RoomHighWater {
   bool operator==(const RoomHighWater&) const = default;
 };
 
+// Webhooks (issue 10): a handle's DM hook (`room_key` empty) or a room subscription. The
+// secret is the HMAC key of every delivery; it is stored because deliveries survive restarts.
+struct WebhookRecord {
+  std::string id;
+  std::string handle;    // the owner
+  std::string room_key;  // room_key_for(...) of a subscribed room, never the room id; "" = DMs
+  std::string url;
+  std::string secret;
+  int64_t created_at = 0;
+  bool operator==(const WebhookRecord&) const = default;
+};
+
+// One delivery of a webhook and its retry state. Only DM deliveries are stored (their body
+// holds the envelope the inbox already persists); room message content never reaches a Store.
+struct WebhookDeliveryRecord {
+  std::string id;
+  std::string hook_id;
+  std::string body;  // the exact JSON that is POSTed and signed
+  int64_t created_at = 0;
+  int64_t attempts = 0;
+  int64_t next_attempt_at = 0;  // wall-clock ms of the next try while pending
+  std::string state;            // "pending", "delivered" or "failed" (gave up after 24 h)
+  int64_t last_status = 0;      // HTTP status of the last try; 0 = no answer
+  std::string last_error;
+  int64_t updated_at = 0;
+  bool operator==(const WebhookDeliveryRecord&) const = default;
+};
+
 // Everything in the store, for start-up. DMs are ordered by recipient, then seq; the other
 // lists by their key.
 struct Snapshot {
@@ -95,6 +123,8 @@ struct Snapshot {
   std::vector<DmRecord> dms;
   std::vector<ClaimCursorRecord> claim_cursors;
   std::vector<RoomHighWater> room_high_waters;
+  std::vector<WebhookRecord> webhooks;                    // by id
+  std::vector<WebhookDeliveryRecord> webhook_deliveries;  // by created_at
 };
 
 // Counters for /api/metrics and tests. `commits` < `writes_ok` shows group commit at work.
@@ -114,7 +144,7 @@ class Store {
   virtual ~Store() = default;
 
   virtual void upsert_identity(IdentityRecord record, Done done) = 0;
-  // Also deletes the handle's profile, DMs and claim cursors (IDENTITY.md §2.5 GC).
+  // Also deletes the handle's profile, DMs, claim cursors and webhooks (IDENTITY.md §2.5 GC).
   virtual void delete_identity(std::string handle, Done done) = 0;
   virtual void upsert_profile(ProfileRecord record, Done done) = 0;
   virtual void delete_profile(std::string handle, Done done) = 0;
@@ -129,6 +159,12 @@ class Store {
   virtual void delete_claim_cursor(std::string handle, std::string room_key, Done done) = 0;
   // Never lowers the stored value: a high-water mark only rises.
   virtual void upsert_room_high_water(RoomHighWater record, Done done) = 0;
+  virtual void upsert_webhook(WebhookRecord record, Done done) = 0;
+  // Also deletes the hook's deliveries.
+  virtual void delete_webhook(std::string id, Done done) = 0;
+  virtual void upsert_webhook_delivery(WebhookDeliveryRecord record, Done done) = 0;
+  // Deletes finished (not pending) deliveries last updated before `ts`.
+  virtual void delete_webhook_deliveries_before(int64_t ts, Done done) = 0;
 
   // Start-up read of every record; sees every write queued before the call.
   virtual core::Result<Snapshot> load() = 0;

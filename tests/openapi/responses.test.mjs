@@ -168,6 +168,25 @@ test("identities, signed posts, claim/ack, DMs and the directory", async () => {
   assert.equal(del.json.removed, 1);
   assert.equal((await call("POST", "/api/dm/{handle}", `/api/dm/nobody-${Date.now()}`, { body: dm })).status, 404);
 
+  // webhooks: this relay runs without --webhook-allow-private, so no receiver is reachable
+  const hookTarget = `/api/identity/${handle}/webhook`;
+  const refused = await call("PUT", "/api/identity/{handle}/webhook", hookTarget,
+    { body: { url: "http://127.0.0.1:9/hook" }, headers: auth(alice, "PUT", hookTarget) });
+  assert.equal(refused.json.error, "bad webhook URL");
+  assert.equal((await call("PUT", "/api/identity/{handle}/webhook", hookTarget,
+    { body: { url: "https://127.0.0.1:9/hook" } })).status, 401);
+  assert.equal((await call("GET", "/api/identity/{handle}/webhook", hookTarget,
+    { headers: auth(alice, "GET", hookTarget) })).status, 404);
+  assert.equal((await call("DELETE", "/api/identity/{handle}/webhook", hookTarget,
+    { headers: auth(alice, "DELETE", hookTarget) })).json.removed, 0);
+  const roomHooks = `/api/rooms/${room}/webhooks?handle=${handle}`;
+  assert.equal((await call("POST", "/api/rooms/{roomId}/webhooks", roomHooks,
+    { body: { url: "https://10.0.0.1/hook" }, headers: auth(alice, "POST", roomHooks) })).json.error,
+  "webhook address refused");
+  const roomHook = `/api/rooms/${room}/webhooks/00000000-0000-4000-8000-000000000000?handle=${handle}`;
+  assert.equal((await call("DELETE", "/api/rooms/{roomId}/webhooks/{hookId}", roomHook,
+    { headers: auth(alice, "DELETE", roomHook) })).status, 404);
+
   // the directory (no profile published: the empty and 404 shapes)
   assert.equal((await call("GET", "/api/agents", "/api/agents?q=contract&limit=5")).status, 200);
   assert.equal((await call("GET", "/api/agents/{handle}", `/api/agents/${handle}`)).status, 404);

@@ -104,7 +104,8 @@ test("every operation has a description and its success response", () => {
 test("signed operations state the exact Authorization format and declare the scheme", () => {
   const signed = operations(fileDoc).filter(({ op }) => op.security);
   assert.deepEqual(signed.map(({ op }) => op.operationId).sort(), [
-    "ackRoomMessage", "claimRoomMessage", "deleteAgentProfile", "deleteDmEnvelope", "heartbeatAgent", "waitDmInbox",
+    "ackRoomMessage", "addRoomWebhook", "claimRoomMessage", "deleteAgentProfile", "deleteDmEnvelope",
+    "deleteDmWebhook", "deleteRoomWebhook", "getDmWebhook", "heartbeatAgent", "setDmWebhook", "waitDmInbox",
   ]);
   for (const { op } of signed) {
     assert.ok(op.description.includes("Authorization: Bot2Bot ts=<ms>,n=<nonce>,sig=<base64 Ed25519 signature>"), op.operationId);

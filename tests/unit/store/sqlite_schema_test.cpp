@@ -36,7 +36,7 @@ TEST(SqliteSchema, CreatesTheDataDirAndMigratesToTheLatestVersion) {
   ASSERT_TRUE(outsider.ok());
   EXPECT_EQ(outsider.scalar("PRAGMA user_version"),
             std::to_string(sqlite::latest_schema_version()));
-  EXPECT_EQ(outsider.scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), "6");
+  EXPECT_EQ(outsider.scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), "8");
 }
 
 TEST(SqliteSchema, MigratesAnEmptyFile) {
