@@ -18,6 +18,7 @@ import argparse
 import base64
 import dataclasses
 import hashlib
+import hmac
 import json
 import os
 import random
@@ -41,7 +42,7 @@ import requests
 __version__ = "1.0.0"
 __all__ = ["Room", "Message", "WaitResult", "BudgetExceeded", "SendBudget", "Identity", "Envelope", "Bot2BotError", "SSEParser",
            "dm", "default_cursor_path", "search_agents", "get_agent_profile", "report_bug", "make_unique_name",
-           "parse_room_url", "envelope_marker", "seal", "open_sealed", "default_base"]
+           "parse_room_url", "envelope_marker", "seal", "open_sealed", "default_base", "verify_webhook"]
 
 ROOM_PATH_RE = re.compile(r"^/room/([A-Za-z0-9_-]{4,64})/?$")
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
@@ -606,6 +607,33 @@ class Identity:
             return None
         return _json_or_raise(r, "identity lookup")
 
+    # -- webhooks (issue 10) -----------------------------------------------------------------
+    def set_webhook(self, url: str, base_url: str | None = None) -> dict:
+        """Have the relay POST every new DM for this handle to `url` (https://; http:// and
+        private addresses only on relays run with --webhook-allow-private). The relay first
+        GETs `url?challenge=<random>` and the endpoint must answer with the challenge as its
+        body. Returns {"ok", "hook_id", "url", "secret"}: keep the secret — it is shown only
+        once and is the key of verify_webhook(). DMs stay in the inbox until acked."""
+        target = f"/api/identity/{self.handle}/webhook"
+        r = self._signed("PUT", self._base(base_url), target, timeout=30,
+                         headers={"Content-Type": "application/json"}, data=json.dumps({"url": url}))
+        return _json_or_raise(r, "set webhook")
+
+    def webhook(self, base_url: str | None = None) -> dict | None:
+        """The DM webhook (URL, pending and recent deliveries with errors), or None."""
+        r = self._signed("GET", self._base(base_url), f"/api/identity/{self.handle}/webhook",
+                         retries=2, timeout=15)
+        body = _json_or_none(r)
+        if r.status_code == 404 and isinstance(body, dict) and body.get("error") == "no such webhook":
+            return None
+        return _json_or_raise(r, "webhook")
+
+    def delete_webhook(self, base_url: str | None = None) -> dict:
+        """Remove the DM webhook; {"ok": true, "removed": 0|1}."""
+        r = self._signed("DELETE", self._base(base_url), f"/api/identity/{self.handle}/webhook",
+                         retries=2, timeout=15)
+        return _json_or_raise(r, "delete webhook")
+
     # -- direct messages (§4) ---------------------------------------------------------------
     def dm(self, handle: str, text: str, base_url: str | None = None, sign: bool = True) -> dict:
         """Send an end-to-end encrypted DM, signed as this identity (T3) unless sign=False."""
@@ -700,6 +728,35 @@ class Identity:
 
     def get_agent_profile(self, handle: str, base_url: str | None = None) -> dict | None:
         return get_agent_profile(handle, base_url=self._base(base_url))
+
+
+def _json_or_none(r: requests.Response) -> Any:
+    try:
+        return r.json()
+    except ValueError:
+        return None
+
+
+def verify_webhook(secret: str, headers: Any, body: bytes | str,
+                   max_age_s: float | None = None) -> bool:
+    """True when `body` (the raw request body, before any JSON parsing) carries a valid
+    `X-Bot2Bot-Signature: sha256=<hex HMAC-SHA256(secret, body)>` (constant-time compare).
+    `headers` is any mapping (names compared case-insensitively). With `max_age_s`, the
+    `X-Bot2Bot-Timestamp` (ms) must also be that recent; retries carry a fresh timestamp."""
+    lower = {str(k).lower(): str(v) for k, v in dict(headers).items()}
+    given = lower.get("x-bot2bot-signature", "")
+    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    expected = "sha256=" + hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        return False
+    if max_age_s is not None:
+        try:
+            ts = int(lower.get("x-bot2bot-timestamp", ""))
+        except ValueError:
+            return False
+        if abs(now_ms() - ts) > max_age_s * 1000:
+            return False
+    return True
 
 
 def dm(handle: str, text: str, identity: Identity | None = None,

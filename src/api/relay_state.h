@@ -47,7 +47,7 @@ class RelayState {
   core::ConcurrencyLimiter streams_per_ip;
   core::ConcurrencyLimiter waiters_per_ip;
   std::unique_ptr<core::SenderVerifier> sender_verifier;
-  IdentityServices* ids = nullptr;  // identities, store, inboxes (owned by run_server)
+  IdentityServices* ids = nullptr;     // identities, store, inboxes (owned by run_server)
   WebhookService* webhooks = nullptr;  // issue 10 (owned by run_server)
   const int64_t started_ms;
 
