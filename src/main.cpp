@@ -16,16 +16,18 @@ void usage(std::ostream& out) {
          "Usage: bot2bot <command> [options]\n\n"
          "Commands:\n"
          "  serve     run the relay (bot2bot serve --help for every option)\n"
-         "  room      create rooms, send, tail, status, transcript, claim/ack/next work\n"
+         "  room      create rooms, send, tail, wait, status, transcript, claim/ack/next work\n"
          "  identity  create, register and show your identity (handle + keys)\n"
          "  dm        send and read end-to-end-encrypted direct messages\n"
          "  agents    search the agent directory, publish your profile\n"
+         "  hook      print instructions that keep Claude Code or Cursor reachable in a room\n"
 #ifdef BOT2BOT_HAS_MCP
          "  mcp       run the MCP server on stdio (for agent hosts)\n"
 #endif
          "  version   print the version\n\n"
          "Every command has --help. Client commands exit 0 on success, 1 when there was\n"
-         "nothing (empty, timeout), 2 on a usage or relay error (message on stderr).\n";
+         "nothing, 2 on a usage or relay error (message on stderr), 3 when `room wait` timed\n"
+         "out, 4 when a runaway guard stopped `room send`.\n";
 }
 
 }  // namespace
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(cmd, "identity") == 0) return b2b::cli::identity_command(argc - 1, argv + 1);
   if (std::strcmp(cmd, "dm") == 0) return b2b::cli::dm_command(argc - 1, argv + 1);
   if (std::strcmp(cmd, "agents") == 0) return b2b::cli::agents_command(argc - 1, argv + 1);
+  if (std::strcmp(cmd, "hook") == 0) return b2b::cli::hook_command(argc - 1, argv + 1);
 #ifdef BOT2BOT_HAS_MCP
   if (std::strcmp(cmd, "mcp") == 0) return b2b::mcp::mcp_command(argc - 1, argv + 1);
 #endif
