@@ -3,6 +3,8 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
+#include "core/json_parse.h"
+
 namespace b2b::api {
 
 core::Result<boost::json::value> parse_json_body(const net::Request& req) {
@@ -15,7 +17,8 @@ core::Result<boost::json::value> parse_json_body(const net::Request& req) {
   boost::json::parse_options opts;
   opts.max_depth = 32;
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(req.body(), ec, {}, opts);
+  // Numbers rounded as JSON.parse rounds them: signatures cover their canonical text.
+  boost::json::value v = core::parse_json(req.body(), ec, opts);
   if (ec) return core::Error{"malformed JSON", "the body is not valid JSON"};
   return v;
 }
