@@ -1,7 +1,9 @@
 // One HTTP/1.1 connection: reads a request, hands it to the handler, writes the answer,
 // repeats (pipelined requests are answered in order because the next one is only parsed
 // after the previous answer is written). Every parser gets explicit header and body
-// limits (STYLE.md, Beast server-flex).
+// limits (STYLE.md, Beast server-flex); request_guard.h adds the request-line, header-count
+// and framing checks. A request's head, then its body, must each arrive within the header
+// timeout; between requests the connection may idle for the keep-alive timeout.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
