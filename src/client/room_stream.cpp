@@ -98,7 +98,11 @@ bool RoomStream::follow(SseConnection& conn,
       if (ec || !v.is_object()) continue;
       auto& obj = v.get_object();
       const auto* type = obj.if_contains("type");
-      std::string_view t = type != nullptr && type->is_string() ? type->get_string() : "";
+      // Both arms as string_view: a `json::string : ""` conditional would build a temporary
+      // json::string and leave `t` dangling.
+      std::string_view t = type != nullptr && type->is_string()
+                               ? std::string_view(type->get_string())
+                               : std::string_view();
       StreamEvent out;
       if (t == "message") {
         auto m = parse_room_message(v);
