@@ -64,20 +64,30 @@ class HookCall : public std::enable_shared_from_this<HookCall<Stream>> {
       self->resolver_.cancel();
       beast::get_lowest_layer(self->stream_).cancel();
     });
+    // An address literal needs no lookup (and no trip through the resolver's thread).
+    beast::error_code literal_ec;
+    const auto literal = boost::asio::ip::make_address(url_.host, literal_ec);
+    if (!literal_ec) return connect({tcp::endpoint(literal, port_number())});
     resolver_.async_resolve(
         url_.host, url_.port,
         [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type rs) {
           if (ec) return self->finish(unreachable("resolve", ec));
-          self->connect(rs);
+          std::vector<tcp::endpoint> candidates;
+          for (const auto& entry : rs) candidates.push_back(entry.endpoint());
+          self->connect(std::move(candidates));
         });
   }
 
  private:
-  void connect(const tcp::resolver::results_type& results) {
+  unsigned short port_number() const {
+    return static_cast<unsigned short>(std::stoul(url_.port));  // checked by parse_hook_url
+  }
+
+  void connect(std::vector<tcp::endpoint> candidates) {
     std::vector<tcp::endpoint> allowed;
-    for (const auto& entry : results) {
-      if (core::webhook_address_allowed(entry.endpoint().address(), allow_private_)) {
-        allowed.push_back(entry.endpoint());
+    for (const auto& endpoint : candidates) {
+      if (core::webhook_address_allowed(endpoint.address(), allow_private_)) {
+        allowed.push_back(endpoint);
       }
     }
     if (allowed.empty()) {
@@ -170,6 +180,10 @@ core::Result<HookUrl> parse_hook_url(const std::string& url, bool allow_private)
   if (parsed->has_fragment()) return core::Error{"bad webhook URL", "fragments are not allowed"};
   out.host = parsed->host_address();
   out.port = parsed->has_port() ? std::string(parsed->port()) : (out.tls ? "443" : "80");
+  if (out.port.empty() || out.port.size() > 5 || std::stoul(out.port) == 0 ||
+      std::stoul(out.port) > 65535) {
+    return core::Error{"bad webhook URL", "the port must be 1-65535"};
+  }
   out.target = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
   if (parsed->has_query()) out.target += "?" + std::string(parsed->encoded_query());
   out.host_header = std::string(parsed->encoded_host_and_port());
