@@ -213,6 +213,7 @@ void WebhookService::get_dm_hook(std::string handle, HookAnswer answer) {
     const Hook& hook = hooks_.at(found->second);
     boost::json::array list;
     for (const auto& [id, d] : deliveries_) {
+      if (list.size() >= settings_.history_per_hook) break;  // `pending` has the count
       if (d.record.hook_id == hook.record.id) list.push_back(delivery_json(d.record));
     }
     for (const auto& d : hook.history) list.push_back(delivery_json(d));
@@ -361,6 +362,13 @@ void WebhookService::pump() {
       ready_.pop_front();
       continue;
     }
+    Hook& hook = hooks_.at(it->second.record.hook_id);
+    if (hook.in_flight >= settings_.in_flight_per_hook) {
+      // A slow receiver waits its turn instead of taking every slot from the others.
+      hook.waiting.push_back(std::move(ready_.front()));
+      ready_.pop_front();
+      continue;
+    }
     if (!bucket_.take(rate, rate, core::wall_clock_ms())) {
       if (pump_armed_) return;
       pump_armed_ = true;
@@ -372,6 +380,7 @@ void WebhookService::pump() {
       return;
     }
     ready_.pop_front();
+    ++hook.in_flight;
     attempt(it->second);
   }
 }
@@ -389,11 +398,21 @@ void WebhookService::attempt(Delivery& delivery) {
   ++in_flight_;
   HookClient client{io_, tls_, settings_.allow_private};
   send_hook_request(client, hook.url, std::move(req), kDeliveryTimeout,
-                    [this, id = rec.id](auto result) { finish_attempt(id, std::move(result)); });
+                    [this, id = rec.id, hook_id = rec.hook_id](auto result) {
+                      finish_attempt(id, hook_id, std::move(result));
+                    });
 }
 
-void WebhookService::finish_attempt(const std::string& id, core::Result<HookResponse> result) {
+void WebhookService::finish_attempt(const std::string& id, const std::string& hook_id,
+                                    core::Result<HookResponse> result) {
   --in_flight_;
+  if (auto hook = hooks_.find(hook_id); hook != hooks_.end()) {
+    --hook->second.in_flight;
+    if (!hook->second.waiting.empty()) {
+      ready_.push_back(std::move(hook->second.waiting.front()));
+      hook->second.waiting.pop_front();
+    }
+  }
   auto it = deliveries_.find(id);
   if (it != deliveries_.end()) {
     Delivery& d = it->second;

@@ -79,6 +79,8 @@ class WebhookService {
     HookUrl url;
     std::deque<store::WebhookDeliveryRecord> history;  // newest first
     std::size_t pending = 0;
+    std::size_t in_flight = 0;
+    std::deque<std::string> waiting;  // due while in_flight was at its cap
   };
   struct Delivery {
     store::WebhookDeliveryRecord record;
@@ -100,7 +102,8 @@ class WebhookService {
   void schedule(const std::string& id, int64_t at_ms);
   void pump();
   void attempt(Delivery& delivery);
-  void finish_attempt(const std::string& id, core::Result<HookResponse> result);
+  void finish_attempt(const std::string& id, const std::string& hook_id,
+                      core::Result<HookResponse> result);
   void save(const Delivery& delivery);
 
   store::Store& store_;

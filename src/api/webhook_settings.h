@@ -11,6 +11,7 @@ struct WebhookSettings {
   std::size_t hooks_per_room = 20;
   double deliveries_per_sec = 1000;  // every attempt, first or retry, takes a token
   std::size_t max_in_flight = 256;
+  std::size_t in_flight_per_hook = 16;  // one slow receiver cannot hold every slot
   std::size_t pending_per_hook = 10'000;
   std::size_t history_per_hook = 20;  // finished deliveries kept for GET
 };

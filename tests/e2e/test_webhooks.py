@@ -5,6 +5,7 @@ deliveries survive a relay restart; room subscriptions deliver message events. W
 
 import json
 import signal
+import subprocess
 import time
 
 import requests
@@ -211,3 +212,33 @@ def test_room_hook_cap_per_room(relay_factory):
         codes = [signed(capped, owner, "POST", target, {"url": rx.url}, ip=new_ip()).status_code
                  for _ in range(3)]
         assert codes == [200, 200, 429]
+
+
+def self_signed_cert(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return str(cert), str(key)
+
+
+def test_https_delivery_verifies_the_receiver_certificate(relay, relay_factory, tmp_path):
+    cert, key = self_signed_cert(tmp_path)
+    with Receiver(tls=(cert, key)) as rx:
+        assert rx.url.startswith("https://")
+        # A certificate the relay does not trust fails verification at the TLS handshake.
+        untrusting = ident(relay)
+        r = set_hook(relay, untrusting, rx.url)
+        assert r.status_code == 400 and r.json()["error"] == "webhook verification failed"
+        assert "TLS" in r.json()["detail"], r.text
+        # Trusting it (OpenSSL's SSL_CERT_FILE), the whole exchange runs over TLS.
+        trusting = relay_factory(*ALLOW, env={"SSL_CERT_FILE": cert})
+        who = ident(trusting)
+        r = set_hook(trusting, who, rx.url)
+        assert r.status_code == 200, r.text
+        send_dm(trusting, who)
+        posts = rx.wait_posts(1, timeout=10)
+        assert len(posts) == 1
+        assert posts[0]["headers"]["X-Bot2Bot-Signature"] == \
+            expected_signature(r.json()["secret"], posts[0]["body"])

@@ -4,6 +4,7 @@ from a script (then `default_status`)."""
 
 import hashlib
 import hmac
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,7 +43,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class Receiver:
-    def __init__(self, script=None, default_status: int = 200, echo_challenge: bool = True):
+    def __init__(self, script=None, default_status: int = 200, echo_challenge: bool = True,
+                 tls: tuple[str, str] | None = None):
+        """`tls` = (certfile, keyfile) serves https instead of http."""
         self.script = list(script or [])
         self.default_status = default_status
         self.echo_challenge = echo_challenge
@@ -53,6 +56,12 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.server.receiver = self  # type: ignore[attr-defined]
+        self.scheme = "http"
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> "Receiver":
@@ -65,7 +74,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}/hook"
 
     def wait_posts(self, n: int, timeout: float) -> list[dict]:
         """At least `n` POSTs (bounded by `timeout`); returns a copy of all so far."""
