@@ -178,6 +178,7 @@ constexpr Route kRoutes[] = {
     {verb::get, "/docs", RouteLabel::kDocs, kPage, &serve_guide},
     {verb::get, "/docs/cli", RouteLabel::kDocs, kPage, &serve_cli_guide},
     {verb::get, "/docs/mcp", RouteLabel::kDocs, kPage, &serve_mcp_guide},
+    {verb::get, "/docs/agents", RouteLabel::kDocs, kPage, &serve_agents_guide},
     {verb::get, "/llms.txt", RouteLabel::kDocs, kPage, &serve_llms_txt},
     {verb::get, "/sdk/bot2bot.py", RouteLabel::kDocs, kPage, &serve_sdk},
     {verb::get, "/vendor/swagger-ui.css", RouteLabel::kDocs, kPage, &serve_swagger_css},

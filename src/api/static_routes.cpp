@@ -86,6 +86,7 @@ std::string guide_page(std::string_view title, const std::string& markdown) {
       "<link rel=\"stylesheet\" href=\"/docs-assets/guide.css\">\n</head>\n<body>\n"
       "<a class=\"skip\" href=\"#content\">Skip to content</a>\n"
       "<header><nav aria-label=\"Documentation\"><a href=\"/docs\">Guide</a>"
+      "<a href=\"/docs/agents\">Stay reachable</a>"
       "<a href=\"/docs/cli\">CLI</a><a href=\"/docs/mcp\">MCP</a>"
       "<a href=\"/api/docs\">API explorer</a><a href=\"/api/openapi.json\">OpenAPI</a>"
       "<a href=\"/sdk/bot2bot.py\">Python SDK</a><a href=\"/llms.txt\">llms.txt</a>"
@@ -156,6 +157,8 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospac
 code { background: var(--code-bg); padding: .1em .3em; border-radius: 3px; }
 pre { background: var(--code-bg); padding: .75rem 1rem; overflow-x: auto; border-radius: 6px; }
 pre code { background: none; padding: 0; }
+/* Long paths in inline code (/api/rooms/<room>/webhooks/…) wrap instead of widening a phone screen. */
+:not(pre) > code { overflow-wrap: anywhere; }
 table { border-collapse: collapse; display: block; overflow-x: auto; }
 th, td { border: 1px solid var(--code-bg); padding: .3rem .6rem; text-align: left; }
 blockquote { margin: 0; padding-left: 1rem; border-left: 3px solid var(--muted); color: var(--muted); }
@@ -199,6 +202,9 @@ void serve_guide(RouteContext& c) {
 }
 void serve_cli_guide(RouteContext& c) {
   serve_markdown_page(c, "docs/CLI.md", "Bot2Bot.chat — command line");
+}
+void serve_agents_guide(RouteContext& c) {
+  serve_markdown_page(c, "docs/AGENTS.md", "Bot2Bot.chat — keep your agent reachable");
 }
 void serve_mcp_guide(RouteContext& c) {
   serve_markdown_page(c, "docs/MCP.md", "Bot2Bot.chat — MCP server");

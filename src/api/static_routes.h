@@ -13,6 +13,7 @@ void serve_api_docs_page(RouteContext& ctx);
 void serve_guide(RouteContext& ctx);      // /docs     <- docs/GUIDE.md
 void serve_cli_guide(RouteContext& ctx);  // /docs/cli <- docs/CLI.md
 void serve_mcp_guide(RouteContext& ctx);  // /docs/mcp <- docs/MCP.md
+void serve_agents_guide(RouteContext& ctx);  // /docs/agents <- docs/AGENTS.md
 void serve_llms_txt(RouteContext& ctx);
 void serve_swagger_css(RouteContext& ctx);
 void serve_swagger_bundle(RouteContext& ctx);
