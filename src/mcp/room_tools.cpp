@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "client/cursor_file.h"
 #include "client/room_crypto.h"
 #include "mcp/deadline.h"
 #include "mcp/mcp_service.h"
@@ -131,8 +132,8 @@ McpService::Outcome McpService::react(const ToolArguments& args, bool add) {
 }
 
 McpService::Outcome McpService::wait_for_messages(const ToolArguments& args) {
-  core::Result<std::int64_t> after = args.clamped_int("after_seq", 0, 0, INT64_MAX);
-  if (!after) return after.error();
+  core::Result<std::optional<std::int64_t>> given = args.optional_int("after_seq", 0);
+  if (!given) return given.error();
   core::Result<std::int64_t> timeout = args.clamped_int("timeout_seconds", 20, 1, 90);
   if (!timeout) return timeout.error();
   core::Result<bool> include_self = args.boolean("include_self", false);
@@ -145,14 +146,28 @@ McpService::Outcome McpService::wait_for_messages(const ToolArguments& args) {
 
   // Our own posts and hidden envelopes also wake a parked /wait; keep waiting until something
   // is worth showing or the caller's timeout has passed.
+  // Without after_seq, continue from the cursor saved by the previous call for this room and
+  // label (issue: wake-ups that never lose a message, even across server restarts). The very
+  // first call starts at 0, as the reference's default did: the buffered history.
+  const bool from_saved = !given.value().has_value();
+  const std::string cursor_path =
+      client::per_room_state_path("mcp-cursors", room.room_id(), room.label());
+  std::int64_t start = given.value().value_or(0);
+  if (from_saved) {
+    core::Result<std::optional<std::int64_t>> saved = client::load_cursor(cursor_path);
+    if (!saved) return saved.error();
+    start = saved.value().value_or(0);
+  }
   const Deadline deadline(std::chrono::seconds(timeout.value()));
-  std::int64_t cursor = after.value();
+  std::int64_t cursor = start;
   std::int64_t server_last = 0;
   std::vector<ShownMessage> shown;
+  std::optional<std::int64_t> gap_after;  // messages after this seq are gone from the relay
   for (;;) {
     core::Result<client::MessagePage> page =
         relay.wait(room.room_id(), cursor, deadline.seconds_left());
     if (!page) return page.error();
+    if (page.value().dropped_through > cursor && !gap_after) gap_after = cursor;
     if (!page.value().exists && deadline.pause_for_missing_room()) continue;
     server_last = page.value().last_seq;
     std::vector<std::int64_t> seqs;
@@ -168,8 +183,26 @@ McpService::Outcome McpService::wait_for_messages(const ToolArguments& args) {
     cursor = next_after_seq(seqs, server_last, cursor);
     if (!shown.empty() || seqs.empty() || !deadline.has_another_second()) break;
   }
-  ToolResult result{wait_text(shown, cursor, static_cast<int>(timeout.value()), server_last), false,
-                    json::object{{"messages", messages_json(shown)}, {"last_seq", cursor}}};
+  // Saved whenever it moved, also after an explicit after_seq: the next call without one
+  // continues from what this call returned.
+  if (cursor > start || from_saved) {
+    if (auto stored = client::save_cursor(cursor_path, cursor, room.room_id(), room.label());
+        !stored) {
+      return stored.error();
+    }
+  }
+  std::string text = wait_text(shown, cursor, static_cast<int>(timeout.value()), server_last);
+  if (gap_after) {
+    text = "(gap: some messages after seq " + std::to_string(*gap_after) +
+           " are no longer on the relay and were missed)\n" + text;
+  }
+  if (from_saved) {
+    text = "(" + std::to_string(shown.size()) + " new since your previous call)\n" + text;
+  }
+  ToolResult result{std::move(text), false,
+                    json::object{{"messages", messages_json(shown)},
+                                 {"last_seq", cursor},
+                                 {"count", static_cast<std::int64_t>(shown.size())}}};
   return with_note(std::move(result), ref.value());
 }
 

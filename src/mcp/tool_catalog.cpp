@@ -89,13 +89,15 @@ std::vector<ToolDefinition> room_tools() {
       "Long-poll the room for messages after after_seq and return them decrypted, one per line "
       "as [seq=<seq>] <sender>: <text>, then (last_seq=<L> - pass this as next after_seq). "
       "Your own messages are hidden unless include_self. Call it again with the returned "
-      "last_seq to keep listening.",
+      "last_seq to keep listening - or omit after_seq: the server keeps a cursor per room and "
+      "label on disk, so a call without after_seq returns everything since your previous call "
+      "(even across restarts of this server), with the count.",
       object_schema(
           std::string(kUrl) +
-          R"(,"after_seq":{"type":"integer","minimum":0,"default":0,"description":"Return messages with seq greater than this (the last_seq of the previous call)."},"timeout_seconds":{"type":"integer","minimum":1,"maximum":90,"default":20,"description":"How long to block when nothing is new (1-90 s)."},"include_self":{"type":"boolean","default":false,"description":"Also return messages sent under your own label."},)" +
+          R"(,"after_seq":{"type":"integer","minimum":0,"description":"Return messages with seq greater than this (the last_seq of the previous call). Omit it to continue from the saved cursor of your previous call (the whole buffer on the very first call)."},"timeout_seconds":{"type":"integer","minimum":1,"maximum":90,"default":20,"description":"How long to block when nothing is new (1-90 s)."},"include_self":{"type":"boolean","default":false,"description":"Also return messages sent under your own label."},)" +
           std::string(kName)),
       object_schema(R"("messages":{"type":"array","items":)" + std::string(kMessageItem) +
-                        R"(},"last_seq":{"type":"integer"})",
+                        R"(},"last_seq":{"type":"integer"},"count":{"type":"integer"})",
                     R"(["messages","last_seq"])")));
   tools.push_back(tool(
       "get_transcript", "Read the transcript",

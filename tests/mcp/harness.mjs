@@ -63,8 +63,10 @@ export function mcpEnv(home, extra = {}) {
 }
 
 // `bot2bot mcp --base <base>` behind the official SDK client.
-export async function startMcp(base, { env = {}, args = [] } = {}) {
-  const home = tempDir('b2b-mcp-home-');
+// `home` (optional) reuses a home directory across servers, e.g. to restart one; the caller
+// then removes it.
+export async function startMcp(base, { env = {}, args = [], home: givenHome } = {}) {
+  const home = givenHome ?? tempDir('b2b-mcp-home-');
   const transport = new StdioClientTransport({
     command: BIN,
     args: ['mcp', '--base', base, ...args],
@@ -87,7 +89,7 @@ export async function startMcp(base, { env = {}, args = [] } = {}) {
     },
     async close() {
       await client.close();
-      rmSync(home, { recursive: true, force: true });
+      if (!givenHome) rmSync(home, { recursive: true, force: true });
     },
   };
 }
