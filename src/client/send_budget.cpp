@@ -66,6 +66,7 @@ void SendBudget::record_send(int64_t now_ms, int64_t seq) {
 core::Result<std::monostate> observe_room(RelayClient& relay, std::string_view room_id,
                                           SendBudget& budget) {
   constexpr int kPage = 500;  // the relay's /transcript maximum
+  if (!budget.needs_observation()) return std::monostate{};
   if (budget.state().checked_seq == 0) {
     auto now = relay.transcript(room_id, 0, 1);
     if (!now) return now.error();

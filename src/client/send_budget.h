@@ -53,6 +53,8 @@ class SendBudget {
   std::optional<core::Error> check(int64_t now_ms);
   void record_send(int64_t now_ms, int64_t seq);
   const BudgetState& state() const { return state_; }
+  // Only the unattended budget with named humans learns anything from the room's messages.
+  bool needs_observation() const { return limits_.max_unattended > 0 && !limits_.humans.empty(); }
   // A fresh state has seen nothing: it starts observing at the room's current end.
   void start_at(int64_t seq) { state_.checked_seq = std::max(state_.checked_seq, seq); }
 

@@ -1,5 +1,7 @@
 #include "mcp/mcp_service.h"
 
+#include "core/clock.h"
+
 #include <iostream>
 
 #include "client/room_crypto.h"
@@ -221,6 +223,15 @@ core::Result<client::PostResult> McpService::post(RoomSession& room, const std::
   client::PostOptions options;
   options.sender = room.label();
   options.sign_as = adopted.get();
+  // Runaway guards (issue: two agents answering each other forever): checked before, recorded
+  // after, under the room's budget lock.
+  std::unique_lock<std::mutex> budget_lock = room.lock_budget();
+  client::SendBudget& budget = room.budget(settings_.budget);
+  if (core::Result<std::monostate> seen = client::observe_room(relay, room.room_id(), budget);
+      !seen) {
+    return seen.error();
+  }
+  if (std::optional<core::Error> stop = budget.check(core::wall_clock_ms())) return *stop;
   core::Result<client::PostResult> posted = relay.post_text(url, text, options);
   // §5.2: a 403 (signed-only room) while anonymous is retried once, signed by the auth
   // identity; the relay then stamps "@<auth handle>".
@@ -232,6 +243,7 @@ core::Result<client::PostResult> McpService::post(RoomSession& room, const std::
     }
   }
   if (posted) {
+    budget.record_send(core::wall_clock_ms(), posted.value().seq);
     room.record_posted_label(options.sender);
     room.note_seq(posted.value().seq);
   }

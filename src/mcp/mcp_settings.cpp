@@ -83,6 +83,20 @@ McpSettings settings_from_environment() {
   s.config_dir = config_dir_from(std::getenv("XDG_CONFIG_HOME"), std::getenv("HOME"));
   const std::optional<std::string> adopt = env("BOT2BOT_MCP_ACCEPT_ADOPTIONS");
   s.accept_adoptions = adopt && (*adopt == "1" || lower(*adopt) == "true");
+  auto budget_env = [](const char* name, int& out) {
+    if (std::optional<std::string> v = env(name)) {
+      try {
+        out = std::max(0, std::stoi(*v));
+      } catch (const std::exception&) {
+        // Not a number: keep the default rather than refuse to start an agent's tools.
+      }
+    }
+  };
+  budget_env("BOT2BOT_MAX_SENDS_PER_MINUTE", s.budget.per_minute);
+  budget_env("BOT2BOT_MAX_UNATTENDED", s.budget.max_unattended);
+  if (std::optional<std::string> humans = env("BOT2BOT_HUMANS")) {
+    s.budget.humans = split_commas(*humans);
+  }
   return s;
 }
 

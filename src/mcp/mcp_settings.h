@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "client/endpoint.h"
+#include "client/send_budget.h"
 
 namespace b2b::mcp {
 
@@ -18,6 +19,9 @@ struct McpSettings {
   std::vector<std::string> allowed_bases;    // $BOT2BOT_MCP_ALLOWED_BASES (comma separated)
   std::string config_dir;                    // $XDG_CONFIG_HOME/bot2bot, else ~/.config/bot2bot
   bool accept_adoptions = false;             // --accept-adoptions / $BOT2BOT_MCP_ACCEPT_ADOPTIONS
+  // Runaway guards on every post: $BOT2BOT_MAX_SENDS_PER_MINUTE, $BOT2BOT_MAX_UNATTENDED,
+  // $BOT2BOT_HUMANS (comma separated labels), as for `bot2bot room send`.
+  client::BudgetLimits budget;
 };
 
 // Environment part of the settings; `base_url` is $BOT2BOT_BASE or the loopback default.

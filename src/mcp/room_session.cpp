@@ -45,6 +45,11 @@ std::vector<std::string> RoomSession::exclusion_labels() const {
   return {all.begin(), all.end()};
 }
 
+client::SendBudget& RoomSession::budget(const client::BudgetLimits& limits) {
+  if (!budget_) budget_.emplace(limits, client::BudgetState{});
+  return *budget_;
+}
+
 void RoomSession::note_seq(std::int64_t seq) {
   std::lock_guard lock(mu_);
   highest_seq_ = std::max(highest_seq_, seq);

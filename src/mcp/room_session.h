@@ -17,6 +17,7 @@
 #include "client/relay_types.h"
 #include "client/room_stream.h"
 #include "client/room_url.h"
+#include "client/send_budget.h"
 
 namespace b2b::mcp {
 
@@ -42,6 +43,11 @@ class RoomSession {
   void note_seq(std::int64_t seq);
   std::int64_t highest_seq() const;
 
+  // Runaway guards for posts to this room (created on first use with `limits`). Posts hold
+  // the lock from check to record, so concurrent tool calls cannot both slip under a budget.
+  std::unique_lock<std::mutex> lock_budget() { return std::unique_lock(budget_mu_); }
+  client::SendBudget& budget(const client::BudgetLimits& limits);  // with lock_budget() held
+
   // Idempotent. Messages seen on the stream go to `on_message` (on the presence thread).
   using MessageHandler = std::function<void(RoomSession&, const client::RoomMessage&)>;
   void start_presence(std::string box_pub_b64url, MessageHandler on_message);
@@ -60,6 +66,9 @@ class RoomSession {
   std::string label_;
   std::set<std::string> posted_labels_;
   std::int64_t highest_seq_ = 0;
+
+  std::mutex budget_mu_;
+  std::optional<client::SendBudget> budget_;  // guarded by budget_mu_
 
   std::string box_pub_;
   MessageHandler on_message_;
