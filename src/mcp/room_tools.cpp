@@ -197,7 +197,8 @@ McpService::Outcome McpService::wait_for_messages(const ToolArguments& args) {
            " are no longer on the relay and were missed)\n" + text;
   }
   if (from_saved) {
-    text = "(" + std::to_string(shown.size()) + " new since your previous call)\n" + text;
+    // Appended, like the other notes: the reference's lines keep their places (§5.3).
+    text += "\n(" + std::to_string(shown.size()) + " new since your previous call)";
   }
   ToolResult result{std::move(text), false,
                     json::object{{"messages", messages_json(shown)},
