@@ -193,6 +193,11 @@ class Relay:
                if k not in _ENV_NAMES and not k.startswith(_ENV_PREFIXES)}
         env.update(self.extra_env)
         listen = ["--listen", self.listen] if self.listen else []
+        # `make test-tsan` sets BOT2BOT_E2E_THREADS=2 so every relay runs two event loops
+        # (cross-thread paths exercised even on a 1-core machine) unless a test chose.
+        threads = os.environ.get("BOT2BOT_E2E_THREADS")
+        if threads and "--threads" not in self.flags:
+            listen += ["--threads", threads]
         cmd = [binary, "serve", *listen, "--data-dir", self.data_dir, *self.flags]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=env, cwd=self.data_dir)
