@@ -192,16 +192,18 @@ int run_server(const RelayConfig& config) {
   store::Snapshot webhook_state;
   auto ids = open_identity_services(config, threads, webhook_state);
   if (!ids) return 1;
-  WebhookService webhooks(*ids->store, ids->room_key_secret, config.webhooks);
-  webhooks.restore(webhook_state.webhooks, webhook_state.webhook_deliveries);
-  webhooks.start();
   StoredSeqReservations reservations(*ids);
   RelayState state(config, std::move(trusted.value()), threads, &reservations);
   state.ids = ids.get();
-  state.webhooks = &webhooks;
   state.sender_verifier = std::make_unique<SignedSenderVerifier>(*ids);
   net::ShardPool pool(threads);
   state.attach(pool);
+  // Declared after the pool so it is destroyed before it: callbacks still queued on the
+  // webhook thread hold replies whose sockets belong to the pool's loops.
+  WebhookService webhooks(*ids->store, ids->room_key_secret, config.webhooks);
+  webhooks.restore(webhook_state.webhooks, webhook_state.webhook_deliveries);
+  webhooks.start();
+  state.webhooks = &webhooks;
   const std::string share_dir = config.share_dir.empty() ? default_share_dir() : config.share_dir;
   if (!std::filesystem::is_regular_file(std::filesystem::path(share_dir) / "docs/openapi.json")) {
     // Not fatal: the API works; the SDK, docs and Swagger pages answer 500 until it is fixed.
