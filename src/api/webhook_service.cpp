@@ -124,7 +124,8 @@ WebhookService::Hook* WebhookService::add_hook(store::WebhookRecord record) {
   return &hook;
 }
 
-void WebhookService::remove_hook(const std::string& id, store::Done done) {
+// `id` by value: callers pass references into dm_hook_of_, whose entry this erases.
+void WebhookService::remove_hook(std::string id, store::Done done) {
   auto it = hooks_.find(id);
   if (it == hooks_.end()) return done(true);
   const store::WebhookRecord& r = it->second.record;
@@ -244,7 +245,10 @@ void WebhookService::add_room_hook(std::string handle, std::string room_id, std:
   run([this, handle = std::move(handle), room_id = std::move(room_id), url,
        answer = std::move(answer)]() mutable {
     std::string key = store::room_key_for(room_key_secret_, room_id);
-    auto over_cap = [this, &handle, &key]() -> std::optional<core::Error> {
+    // Takes its inputs as arguments: it is copied into the verification callback, which runs
+    // after this frame is gone (capturing &handle/&key here was a use after return).
+    auto over_cap = [this](const std::string& handle,
+                           const std::string& key) -> std::optional<core::Error> {
       if (room_hooks_of(handle) >= settings_.room_hooks_per_handle) {
         return core::Error{"too many webhooks", "this handle has the maximum of room webhooks"};
       }
@@ -254,11 +258,11 @@ void WebhookService::add_room_hook(std::string handle, std::string room_id, std:
       }
       return std::nullopt;
     };
-    if (auto refused = over_cap()) return answer(*refused);
+    if (auto refused = over_cap(handle, key)) return answer(*refused);
     verify_then(url, [this, handle = std::move(handle), key = std::move(key), url, over_cap,
                       answer = std::move(answer)](core::Result<HookUrl> verified) mutable {
       if (!verified) return answer(verified.error());
-      if (auto refused = over_cap()) return answer(*refused);  // others won the race
+      if (auto refused = over_cap(handle, key)) return answer(*refused);  // others won the race
       store::WebhookRecord rec{core::random_uuid_v4(), handle, key, url, random_token(32),
                                core::wall_clock_ms()};
       persist_new_hook(std::move(rec), std::move(answer));

@@ -92,7 +92,7 @@ class WebhookService {
   void run(Work&& work);
 
   Hook* add_hook(store::WebhookRecord record);
-  void remove_hook(const std::string& id, store::Done done);
+  void remove_hook(std::string id, store::Done done);
   void verify_then(std::string url, std::function<void(core::Result<HookUrl>)> next);
   void persist_new_hook(store::WebhookRecord record, HookAnswer answer);
   std::size_t room_hooks_of(const std::string& handle) const;
