@@ -5,7 +5,9 @@
 
 #include "api/responses.h"
 #include "api/room_routes.h"
+#include "api/webhook_service.h"
 #include "core/clock.h"
+#include "core/json_parse.h"
 #include "core/message_validation.h"
 #include "core/room_posting.h"
 #include "core/text_rules.h"
@@ -76,7 +78,9 @@ void WsClient::on_frame(std::string_view text) {
   boost::system::error_code ec;
   boost::json::parse_options opts;
   opts.max_depth = 32;
-  boost::json::value v = boost::json::parse(text, ec, {}, opts);
+  // The same number parsing as HTTP bodies (core/json_parse.h), so a frame and a POST of the
+  // same JSON are the same message.
+  boost::json::value v = core::parse_json(text, ec, opts);
   if (ec) return send_error(400, "invalid json", "each frame must be one JSON object");
 
   if (const boost::json::object* o = v.if_object()) {
@@ -120,6 +124,8 @@ void WsClient::on_post(core::Room& room, const boost::json::value& frame, int64_
   if (!r.refusal) {  // the sender sees its own message through the broadcast echo
     core::inc(state.metrics.messages_posted_ws);
     core::inc(state.metrics.bytes_relayed, ciphertext_len);
+    // Room webhooks see WebSocket posts as they see HTTP ones (delivery is off this executor).
+    if (state.webhooks) state.webhooks->enqueue_room_message(room_id, r.message);
     return;
   }
   switch (*r.refusal) {

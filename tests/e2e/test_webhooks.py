@@ -11,7 +11,8 @@ import time
 import requests
 
 from identity_client import Ident, inbox_all, rand_handle, register_ok, seal_dm, signed
-from relay_client import message_body, new_ip, poll, rand_room
+from relay_client import (message_body, new_ip, poll, rand_room, ws_close, ws_send,
+                          ws_until_type)
 from webhook_receiver import Receiver, expected_signature
 
 RELAY_FLAGS = ["--webhook-allow-private"]
@@ -192,6 +193,20 @@ def test_room_webhook_delivers_message_events(relay):
         assert body["id"] == posted["id"] and body["seq"] == posted["seq"]
         assert "ciphertext" in body and "nonce" in body
 
+        # A message posted over the WebSocket reaches the hook too.
+        ws = relay.ws(room, ip=new_ip())
+        try:
+            ws_until_type(ws, "ready")
+            ws_send(ws, message_body("over the socket", sender="ws-user"))
+            echoed = ws_until_type(ws, "message")[-1]
+        finally:
+            ws_close(ws)
+        posts = rx.wait_posts(2, timeout=10)
+        assert len(posts) == 2
+        via_ws = json.loads(posts[1]["body"])
+        assert via_ws["type"] == "message" and via_ws["seq"] == echoed["seq"]
+        assert via_ws["sender"] == "ws-user"
+
         other = ident(relay)
         wrong = signed(relay, other, "DELETE",
                        f"/api/rooms/{room}/webhooks/{hook_id}?handle={other.handle}", ip=new_ip())
@@ -200,7 +215,7 @@ def test_room_webhook_delivers_message_events(relay):
                    f"/api/rooms/{room}/webhooks/{hook_id}?handle={gina.handle}", ip=new_ip())
         assert d.status_code == 200, d.text
         relay.post_ok(room, message_body("after delete"), ip=new_ip())
-        assert len(rx.wait_posts(2, timeout=2)) == 1
+        assert len(rx.wait_posts(3, timeout=2)) == 2
 
 
 def test_room_hook_cap_per_room(relay_factory):
