@@ -180,6 +180,9 @@ int serve_command(int argc, char** argv) {
         "How often idle rooms are evicted and buffers pruned");
   limit("--room-grace-ms", l.room_idle_grace_ms, "ROOM_IDLE_GRACE_MS",
         "Idle time before an empty room may be evicted");
+  limit("--room-retain-ms", l.room_retain_ms, "ROOM_RETAIN_MS",
+        "Idle time before a room that still holds messages is evicted (so a late wait gets "
+        "them; at --rooms-max the oldest idle room past the grace is evicted anyway)");
   limit("--identities-max", cfg.identity.identities_max, "IDENTITIES_MAX",
         "Registered identities (inactive ones are collected at the cap)");
   limit("--identity-gc-inactive-ms", cfg.identity.identity_gc_inactive_ms,

@@ -39,6 +39,10 @@ struct RelayLimits {
   // §2.3 / §15 timers.
   int64_t janitor_interval_ms = 15'000;
   int64_t room_idle_grace_ms = 30'000;
+  // Ours: an idle room that still holds messages is kept this long (at least the grace), so a
+  // wait re-armed within the hour still gets what arrived meanwhile; the §2.3 grace applies to
+  // empty rooms. Room-cap pressure still evicts the oldest idle room past the grace.
+  int64_t room_retain_ms = 3'600'000;
   int64_t sse_keepalive_ms = 15'000;
   int64_t ws_ping_ms = 30'000;
   // §5.2: heartbeat-only participants are listed for 60 s after their last /listening.

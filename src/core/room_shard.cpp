@@ -90,8 +90,11 @@ std::size_t RoomShard::waiters_for(std::string_view id) {
 }
 
 void RoomShard::janitor(int64_t now_ms) {
+  const int64_t keep_with_messages = std::max(limits_.room_idle_grace_ms, limits_.room_retain_ms);
   for (auto it = rooms_.begin(); it != rooms_.end();) {
-    if (it->second->evictable(now_ms, limits_.room_idle_grace_ms)) {
+    const int64_t keep =
+        it->second->last_seq() > 0 ? keep_with_messages : limits_.room_idle_grace_ms;
+    if (it->second->evictable(now_ms, keep)) {
       auto next = std::next(it);
       evict(it);
       it = next;

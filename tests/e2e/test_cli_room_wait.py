@@ -169,7 +169,7 @@ def test_a_cursor_behind_the_replay_window_gets_a_gap_line_first(relay_factory, 
 
 
 def test_messages_lost_with_an_evicted_room_are_a_gap_not_silence(relay_factory, tmp_path):
-    fast = relay_factory("--janitor-ms", "100", "--room-grace-ms", "300")
+    fast = relay_factory("--janitor-ms", "100", "--room-grace-ms", "300", "--room-retain-ms", "0")
     url = new_room(fast, tmp_path)
     room_id = url.split("/room/")[1].split("#")[0]
     assert wait(tmp_path, url, timeout=0).returncode == 3
@@ -188,3 +188,27 @@ def test_messages_lost_with_an_evicted_room_are_a_gap_not_silence(relay_factory,
     # A newcomer to the evicted room is not told of a loss it never had.
     fresh = cli(tmp_path, "room", "wait", url, "--name", "newcomer", "--timeout", "1")
     assert fresh.returncode == 3 and fresh.stdout == ""
+
+
+def test_an_unattended_room_keeps_its_messages_for_a_late_wait(relay_factory, tmp_path):
+    """Nobody listens and nobody waits: the room outlives the idle grace because it holds
+    messages, so a wait re-armed late still gets them (the retention is shortened here)."""
+    slow = relay_factory("--janitor-ms", "100", "--room-grace-ms", "300",
+                         "--room-retain-ms", "4000")
+    url = new_room(slow, tmp_path)
+    room_id = url.split("/room/")[1].split("#")[0]
+    assert wait(tmp_path, url, timeout=0).returncode == 3
+    sent = [send(tmp_path, url, f"while you were away {i}")["seq"] for i in range(3)]
+    time.sleep(1.5)  # five janitor passes past the idle grace
+    assert slow.get(f"/api/rooms/{room_id}/status").json()["exists"] is True
+    r = wait(tmp_path, url, timeout=2)
+    assert r.returncode == 0, r.stderr
+    assert [m["seq"] for m in lines(r)] == sent
+    # Past the retention the room goes, and a wait behind it is told of the loss.
+    send(tmp_path, url, "said just before the room was dropped")
+    deadline = time.time() + 15
+    while slow.get(f"/api/rooms/{room_id}/status").json()["exists"] and time.time() < deadline:
+        time.sleep(0.2)
+    assert slow.get(f"/api/rooms/{room_id}/status").json()["exists"] is False
+    gap = lines(wait(tmp_path, url, timeout=1))
+    assert gap and gap[0]["type"] == "gap"

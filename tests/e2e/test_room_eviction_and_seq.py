@@ -11,7 +11,9 @@ import requests
 from relay_client import (message_body, metric_sum, new_ip, poll, rand_room, sealed, ws_close,
                           ws_next, ws_until_type, ws_upgrade_raw)
 
-FAST_EVICT = ["--janitor-ms", "200", "--room-grace-ms", "500",
+# --room-retain-ms 0: rooms holding messages are evicted after the grace too (the §2.3 rule),
+# which these tests exercise; test_cli_room_wait.py covers the retention itself.
+FAST_EVICT = ["--janitor-ms", "200", "--room-grace-ms", "500", "--room-retain-ms", "0",
               "--room-rate-burst", "100000", "--room-rate-per-sec", "100000",
               "--global-rate-burst", "100000", "--global-rate-per-sec", "100000"]
 
@@ -202,7 +204,7 @@ def test_global_byte_cap(relay_factory):
 
 def test_global_bytes_are_released_on_eviction(relay_factory):
     relay = relay_factory("--global-max-bytes", "60000", "--janitor-ms", "200",
-                          "--room-grace-ms", "300")
+                          "--room-grace-ms", "300", "--room-retain-ms", "0")
     body = sealed(size=7484)
     for _ in range(8):
         if relay.post_msg(rand_room(), body).status_code == 503:

@@ -106,7 +106,7 @@ def test_websocket_lock_rules(relay, ip):
 
 def test_lock_survives_room_eviction(relay_factory):
     """§20.5: a locked room that empties and is evicted comes back locked."""
-    relay = relay_factory("--janitor-ms", "200", "--room-grace-ms", "500")
+    relay = relay_factory("--janitor-ms", "200", "--room-grace-ms", "500", "--room-retain-ms", "0")
     a = Ident(rand_handle("tomb"))
     register_ok(relay, a, ip=new_ip())
     room, ip = rand_room("tomb"), new_ip()

@@ -274,7 +274,7 @@ def test_rate_limited_signed_post_keeps_its_nonce(relay_factory):
 
 def test_buffer_full_signed_post_keeps_its_nonce(relay_factory):
     relay = relay_factory("--global-max-bytes", "4000", "--janitor-ms", "200",
-                          "--room-grace-ms", "500")
+                          "--room-grace-ms", "500", "--room-retain-ms", "0")
     a = Ident(rand_handle("full"))
     register_ok(relay, a, ip=new_ip())
     filler, room, ip = rand_room("fill"), rand_room("sig"), new_ip()

@@ -54,6 +54,7 @@ class RoomShardTest : public ::testing::Test {
     RelayLimits l;
     l.rooms_max = 3;
     l.room_idle_grace_ms = 30'000;
+    l.room_retain_ms = 0;  // most tests evict rooms with messages after the grace alone
     l.evicted_room_memory = 100;
     return l;
   }
@@ -264,6 +265,42 @@ TEST_F(RoomShardTest, CountCapDropsAreRecordedButTtlExpiryIsNot) {
   post(r, 1000);  // the count cap drops the first message
   EXPECT_EQ(r->dropped_through(), first);
   EXPECT_EQ(r->messages_after(0, 10).front()->seq, first + 1);
+}
+
+TEST_F(RoomShardTest, IdleRoomsWithMessagesAreRetainedButCapPressureStillEvictsThem) {
+  RelayLimits l = limits;
+  l.room_idle_grace_ms = 1'000;
+  l.room_retain_ms = 60'000;
+  l.rooms_max = 2;
+  RoomCount c;
+  RoomShard s(l, budget, metrics, c);
+  Room* empty = s.get_or_create("EMPTY1", 1000).value();
+  Room* full = s.get_or_create("FULL01", 1000).value();
+  post(full, 1000);
+  ASSERT_NE(empty, nullptr);
+  s.janitor(5000);  // past the grace: the empty room goes, the one with a message stays
+  EXPECT_EQ(s.find("EMPTY1"), nullptr);
+  EXPECT_NE(s.find("FULL01"), nullptr);
+  s.janitor(30'000);
+  EXPECT_NE(s.find("FULL01"), nullptr);
+  ASSERT_TRUE(s.get_or_create("OTHER1", 30'000).ok());
+  // At the cap, the oldest idle room past the grace makes way, messages or not.
+  ASSERT_TRUE(s.get_or_create("OTHER2", 30'001).ok());
+  EXPECT_EQ(s.find("FULL01"), nullptr);
+  EXPECT_GT(s.remembered_lost_through("FULL01"), 0);  // and its loss is remembered
+}
+
+TEST_F(RoomShardTest, RetainedRoomsAreEvictedAfterTheRetention) {
+  RelayLimits l = limits;
+  l.room_idle_grace_ms = 1'000;
+  l.room_retain_ms = 60'000;
+  RoomCount c;
+  RoomShard s(l, budget, metrics, c);
+  post(s.get_or_create("FULL01", 1000).value(), 1000);
+  s.janitor(60'500);
+  EXPECT_NE(s.find("FULL01"), nullptr);
+  s.janitor(61'001);
+  EXPECT_EQ(s.find("FULL01"), nullptr);
 }
 
 TEST_F(RoomShardTest, HighWaterSurvivesCapEviction) {
