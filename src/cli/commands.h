@@ -88,6 +88,7 @@ struct RoomWaitArgs {
   std::string name;
   std::string cursor_path;  // empty: client::default_cursor_path(room, name)
   int timeout_s = 300;
+  int drain_timeout_s = 30;  // how long a pipe reader may take to read the lines
   bool include_self = false;
 };
 int room_wait(const RoomWaitArgs& args);

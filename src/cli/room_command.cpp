@@ -376,6 +376,11 @@ int room_command(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 86400));
   wait->add_flag("--include-self", w.include_self, "Messages under --name end a wait too");
+  wait->add_option("--drain-timeout", w.drain_timeout_s,
+                   "When stdout is a pipe: seconds the reader may take to read the lines before "
+                   "the wait gives up and leaves the cursor (exit 2)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
   bool wait_json = false;
   wait->add_flag("--json", wait_json, "Accepted for symmetry: JSON lines are the only output");
 

@@ -3,6 +3,8 @@
 // JSON lines and returns; the cursor moves only after those lines were written and flushed, so
 // a monitor that died (closed pipe) gets the same messages again from the next wait.
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "cli/commands.h"
 #include "client/cursor_file.h"
@@ -33,6 +36,22 @@ bool write_stdout(const std::string& text) {
     done += static_cast<std::size_t>(n);
   }
   return ::fsync(STDOUT_FILENO) == 0 || errno == EINVAL || errno == EROFS;  // pipes/ttys: EINVAL
+}
+
+// On a pipe, "written" is not "handed over": the lines may sit in the pipe's buffer while the
+// monitor is stuck or dying. Wait until the reader has taken every byte (FIONREAD on the pipe
+// counts what is unread), at most `drain_s`; false if it has not.
+bool reader_took_everything(int drain_s) {
+  struct stat st {};
+  if (::fstat(STDOUT_FILENO, &st) != 0 || !S_ISFIFO(st.st_mode)) return true;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(drain_s);
+  for (;;) {
+    int unread = 0;
+    if (::ioctl(STDOUT_FILENO, FIONREAD, &unread) != 0) return true;  // cannot tell: trust write
+    if (unread == 0) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace
@@ -105,6 +124,11 @@ int room_wait(const RoomWaitArgs& a) {
     if (news && !write_stdout(lines)) {
       std::cerr << "bot2bot room wait: could not write the messages (" << std::strerror(errno)
                 << "); cursor left at " << cursor << "\n";
+      return kExitError;
+    }
+    if (news && !reader_took_everything(a.drain_timeout_s)) {
+      std::cerr << "bot2bot room wait: nobody read the messages within " << a.drain_timeout_s
+                << " s; cursor left at " << cursor << " (the next wait prints them again)\n";
       return kExitError;
     }
     if (newest != cursor) {

@@ -212,3 +212,27 @@ def test_an_unattended_room_keeps_its_messages_for_a_late_wait(relay_factory, tm
     assert slow.get(f"/api/rooms/{room_id}/status").json()["exists"] is False
     gap = lines(wait(tmp_path, url, timeout=1))
     assert gap and gap[0]["type"] == "gap"
+
+
+def test_a_pipe_nobody_reads_leaves_the_cursor(relay, tmp_path):
+    url = new_room(relay, tmp_path)
+    assert wait(tmp_path, url, timeout=1).returncode == 3
+    cursor_file = next((tmp_path / "state" / "bot2bot" / "cursors").iterdir())
+    before = cursor_file.read_text()
+    stuck = subprocess.Popen(
+        [binary_path(), "room", "wait", url, "--name", "agent", "--timeout", "10",
+         "--drain-timeout", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(tmp_path))
+    try:
+        time.sleep(0.5)
+        posted = send(tmp_path, url, "read me, please")
+        assert stuck.wait(timeout=20) == 2  # the monitor is alive but never reads its pipe
+        assert b"nobody read the messages" in stuck.stderr.read()
+    finally:
+        if stuck.poll() is None:
+            stuck.kill()
+        stuck.stdout.close()
+        stuck.stderr.close()
+    assert cursor_file.read_text() == before
+    again = wait(tmp_path, url)
+    assert [m["seq"] for m in lines(again)] == [posted["seq"]]
