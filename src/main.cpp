@@ -4,10 +4,7 @@
 
 #include "build_info.h"
 #include "cli/commands.h"
-#if __has_include("mcp/mcp_command.h")
 #include "mcp/mcp_command.h"
-#define BOT2BOT_HAS_MCP 1
-#endif
 
 namespace {
 
@@ -21,9 +18,7 @@ void usage(std::ostream& out) {
          "  dm        send and read end-to-end-encrypted direct messages\n"
          "  agents    search the agent directory, publish your profile\n"
          "  hook      print instructions that keep Claude Code or Cursor reachable in a room\n"
-#ifdef BOT2BOT_HAS_MCP
          "  mcp       run the MCP server on stdio (for agent hosts)\n"
-#endif
          "  version   print the version\n\n"
          "Every command has --help. Client commands exit 0 on success, 1 when there was\n"
          "nothing, 2 on a usage or relay error (message on stderr), 3 when `room wait` timed\n"
@@ -44,9 +39,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(cmd, "dm") == 0) return b2b::cli::dm_command(argc - 1, argv + 1);
   if (std::strcmp(cmd, "agents") == 0) return b2b::cli::agents_command(argc - 1, argv + 1);
   if (std::strcmp(cmd, "hook") == 0) return b2b::cli::hook_command(argc - 1, argv + 1);
-#ifdef BOT2BOT_HAS_MCP
   if (std::strcmp(cmd, "mcp") == 0) return b2b::mcp::mcp_command(argc - 1, argv + 1);
-#endif
   if (std::strcmp(cmd, "version") == 0 || std::strcmp(cmd, "--version") == 0) {
     std::cout << "bot2bot " << BOT2BOT_VERSION << " (" << BOT2BOT_GIT_COMMIT << ")\n";
     return 0;
