@@ -118,17 +118,22 @@ core::Result<PostResult> RelayClient::post_sealed(std::string_view room_id,
   return PostResult{std::string(id->get_string()), *seq};
 }
 
+core::Result<json::value> RelayClient::get_json(const std::string& target,
+                                                std::chrono::seconds timeout) {
+  return call(
+      [&] {
+        return HttpRequest{"GET", target, "", {}, timeout};
+      },
+      Retry::kServerAndConnectionErrors, 3);
+}
+
 core::Result<MessagePage> RelayClient::wait(std::string_view room_id, int64_t after,
                                             int timeout_s) {
   std::string target = endpoint().target("/api/rooms/" + std::string(room_id) +
                                          "/wait?after=" + std::to_string(after) +
                                          "&timeout=" + std::to_string(timeout_s));
   auto http_timeout = std::chrono::seconds(timeout_s + 15);
-  auto v = call(
-      [&] {
-        return HttpRequest{"GET", target, "", {}, http_timeout};
-      },
-      Retry::kServerAndConnectionErrors, 3);
+  auto v = get_json(target, http_timeout);
   if (!v) return v.error();
   auto page = parse_message_page(v.value());
   if (!page) return bad_answer("the /wait answer");
@@ -140,11 +145,7 @@ core::Result<MessagePage> RelayClient::transcript(std::string_view room_id, int6
   std::string target = endpoint().target("/api/rooms/" + std::string(room_id) +
                                          "/transcript?after=" + std::to_string(after) +
                                          "&limit=" + std::to_string(limit));
-  auto v = call(
-      [&] {
-        return HttpRequest{"GET", target, "", {}, 30s};
-      },
-      Retry::kServerAndConnectionErrors, 3);
+  auto v = get_json(target);
   if (!v) return v.error();
   auto page = parse_message_page(v.value());
   if (!page) return bad_answer("the /transcript answer");
@@ -153,11 +154,7 @@ core::Result<MessagePage> RelayClient::transcript(std::string_view room_id, int6
 
 core::Result<RoomStatus> RelayClient::status(std::string_view room_id) {
   std::string target = endpoint().target("/api/rooms/" + std::string(room_id) + "/status");
-  auto v = call(
-      [&] {
-        return HttpRequest{"GET", target, "", {}, 30s};
-      },
-      Retry::kServerAndConnectionErrors, 3);
+  auto v = get_json(target);
   if (!v) return v.error();
   auto s = parse_room_status(v.value());
   if (!s) return bad_answer("the /status answer");

@@ -103,6 +103,9 @@ class RelayClient {
   enum class Retry { kNone, kServerErrors, kServerAndConnectionErrors };
   core::Result<boost::json::value> call(const std::function<HttpRequest()>& make, Retry retry,
                                         int max_retries);
+  // A GET with the read policy above (5xx/429 and connection failures retried 3 times).
+  core::Result<boost::json::value> get_json(
+      const std::string& target, std::chrono::seconds timeout = std::chrono::seconds(30));
 
  private:
   std::unique_ptr<HttpClient> http_;

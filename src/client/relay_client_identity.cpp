@@ -33,11 +33,7 @@ core::Result<int64_t> RelayClient::register_identity(const ClientIdentity& id,
 core::Result<IdentityRecord> RelayClient::lookup_identity(std::string_view handle) {
   std::string h = identity::normalize_handle(handle);
   std::string target = endpoint().target("/api/identity/" + url_encode(h));
-  auto v = call(
-      [&] {
-        return HttpRequest{"GET", target, "", {}, 30s};
-      },
-      Retry::kServerAndConnectionErrors, 3);
+  auto v = get_json(target);
   if (!v) return v.error();
   auto r = parse_identity_record(v.value());
   if (!r) return bad_answer("the identity record");
@@ -123,11 +119,7 @@ core::Result<json::object> RelayClient::search_agents(const AgentSearch& query) 
   if (query.limit) add("limit", std::to_string(*query.limit));
   if (query.cursor) add("cursor", std::to_string(*query.cursor));
   std::string target = endpoint().target("/api/agents" + qs);
-  auto v = call(
-      [&] {
-        return HttpRequest{"GET", target, "", {}, 30s};
-      },
-      Retry::kServerAndConnectionErrors, 3);
+  auto v = get_json(target);
   if (!v) return v.error();
   if (!v.value().is_object()) return bad_answer("the search answer");
   return std::move(v.value().get_object());
