@@ -3,7 +3,7 @@
 PRESET ?= release
 BUILD_DIR := build
 
-.PHONY: all deps build run test test-asan test-tsan fuzz format clean
+.PHONY: all deps build run test test-asan test-tsan fuzz bench soak package format clean
 
 all: build
 
@@ -58,6 +58,19 @@ FUZZ_S ?= 60
 fuzz: deps
 	cmake --preset fuzz && cmake --build --preset fuzz
 	fuzz/run $(FUZZ_S) build-fuzz
+
+# Performance scenarios (bench/run): release build, bounded loads on loopback, tables appended
+# to bench/RESULTS.md. Not part of `make test`: figures, not pass/fail.
+bench: build
+	bash bench/run
+
+# Ten minutes of mixed traffic with verifying receivers (bench/soak/run).
+soak: build
+	bash bench/soak/run
+
+# Debian package with the hardened systemd unit (CPack).
+package: build
+	bash scripts/package
 
 format:
 	find src tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i
