@@ -12,35 +12,24 @@ import os
 import subprocess
 import time
 
+from cli_helpers import cli_env, run_cli
 from relay_client import binary_path
 
 
-def cli_env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT2BOT_")}
-    env.update(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"),
-               XDG_CONFIG_HOME=str(tmp_path / "config"))
-    return env
-
-
-def cli(tmp_path, *args, timeout=60):
-    return subprocess.run([binary_path(), *args], capture_output=True, text=True,
-                          timeout=timeout, env=cli_env(tmp_path))
-
-
 def new_room(relay, tmp_path):
-    r = cli(tmp_path, "room", "new", "--base", relay.base)
+    r = run_cli(tmp_path, "room", "new", "--base", relay.base)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip()
 
 
 def send(tmp_path, url, text, name="peer"):
-    r = cli(tmp_path, "room", "send", url, text, "--name", name, "--json")
+    r = run_cli(tmp_path, "room", "send", url, text, "--name", name, "--json")
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 
 
 def wait(tmp_path, url, *extra, name="agent", timeout=5):
-    return cli(tmp_path, "room", "wait", url, "--name", name, "--timeout", str(timeout), *extra,
+    return run_cli(tmp_path, "room", "wait", url, "--name", name, "--timeout", str(timeout), *extra,
                timeout=timeout + 30)
 
 
@@ -186,7 +175,7 @@ def test_messages_lost_with_an_evicted_room_are_a_gap_not_silence(relay_factory,
     assert wait(tmp_path, url, timeout=1).returncode == 3
 
     # A newcomer to the evicted room is not told of a loss it never had.
-    fresh = cli(tmp_path, "room", "wait", url, "--name", "newcomer", "--timeout", "1")
+    fresh = run_cli(tmp_path, "room", "wait", url, "--name", "newcomer", "--timeout", "1")
     assert fresh.returncode == 3 and fresh.stdout == ""
 
 

@@ -5,13 +5,13 @@ and a restarted tail neither repeats nor skips. `--status FILE` tells a dead tai
 room."""
 
 import json
-import os
 import signal
 import subprocess
 import time
 
 import pytest
 
+from cli_helpers import cli_env, run_cli
 from relay_client import binary_path, poll
 
 # Appends "<seq> <sender> <room>|<stdin line>" to out.txt; fails until `fails` runs happened.
@@ -20,15 +20,8 @@ HOOK = ('n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; '
         'line=$(cat); echo "$BOT2BOT_SEQ $BOT2BOT_SENDER $BOT2BOT_ROOM|$line" >> out.txt')
 
 
-def env_for(tmp_path, **extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT2BOT_")}
-    env.update(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"), **extra)
-    return env
-
-
 def cli(tmp_path, *args):
-    r = subprocess.run([binary_path(), *args], capture_output=True, text=True, timeout=60,
-                       env=env_for(tmp_path))
+    r = run_cli(tmp_path, *args)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -38,7 +31,7 @@ def start_tail(tmp_path, url, fails=0):
         [binary_path(), "room", "tail", url, "--name", "agent", "--exec", HOOK,
          "--status", str(tmp_path / "status.json")],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=env_for(tmp_path, FAILS=str(fails)))
+        env=cli_env(tmp_path, FAILS=str(fails)))
 
 
 def delivered(tmp_path):
@@ -120,5 +113,5 @@ def test_a_failing_command_is_retried_then_the_cursor_advances(relay, tmp_path, 
 
 def test_exec_needs_a_name(relay, tmp_path, url):
     r = subprocess.run([binary_path(), "room", "tail", url, "--exec", "true"],
-                       capture_output=True, text=True, timeout=30, env=env_for(tmp_path))
+                       capture_output=True, text=True, timeout=30, env=cli_env(tmp_path))
     assert r.returncode == 2 and "--exec needs --name" in r.stderr
