@@ -96,6 +96,9 @@ void get_metrics(RelayState& state, const Reply& reply, const net::Request& requ
   }
   // The transport counts its own sessions; mirror the gauge before rendering.
   state.metrics.http_connections.store(net::NetStats::http_sessions.load());
+  state.metrics.accept_fd_exhausted.store(net::NetStats::accept_fd_exhausted.load());
+  state.metrics.accept_errors.store(net::NetStats::accept_errors.load());
+  state.metrics.connections_refused_per_ip.store(net::NetStats::connections_refused_per_ip.load());
   std::string body = state.metrics.render_prometheus(state.budget.used());
   net::Response res{net::http::status::ok, 11};
   res.set(net::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

@@ -26,6 +26,9 @@ struct RelayConfig {
   std::size_t header_count_limit = 100;
   int keepalive_timeout_s = 120;
   int header_timeout_s = 20;
+  // TCP connections one peer address may hold as HTTP sessions (SSE/WS streams count
+  // against limits.stream_cap_per_ip instead). High enough for a busy NAT or proxy.
+  int conn_cap_per_ip = 256;
   int shutdown_grace_ms = 3000;  // how long SIGTERM waits for streams to drain
 
   // Files the relay serves (SDK, docs, Swagger UI assets): the source tree by default.

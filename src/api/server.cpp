@@ -218,7 +218,7 @@ int run_server(const RelayConfig& config) {
   http_limits.request_line_limit = config.request_line_limit_bytes;
   http_limits.header_count_limit = config.header_count_limit;
   http_limits.header_timeout_s = config.header_timeout_s;
-  net::Listener listener(pool, router, http_limits);
+  net::Listener listener(pool, router, http_limits, config.conn_cap_per_ip);
 
   boost::asio::ip::tcp::endpoint ep;
   try {

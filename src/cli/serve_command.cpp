@@ -208,6 +208,14 @@ int serve_command(int argc, char** argv) {
         "request head, and again for its body (the connection is closed after it)");
   limit("--shutdown-grace-ms", cfg.shutdown_grace_ms, "SHUTDOWN_GRACE_MS",
         "How long SIGTERM waits for streams to drain");
+  app.add_option("--conn-cap-per-ip", cfg.conn_cap_per_ip,
+                 "Open HTTP connections per peer address (the socket's, not X-Forwarded-For); "
+                 "more get a 503 and are closed at accept. Streams count against "
+                 "--stream-cap-per-ip instead")
+      ->envname("CONN_CAP_PER_IP")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 30))
+      ->group("Limits");
 
   try {
     app.parse(argc, argv);

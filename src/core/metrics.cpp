@@ -93,6 +93,14 @@ std::string Metrics::render_prometheus(int64_t buffered_bytes) const {
   sample(o, "bot2bot_connections", "transport=\"http\"", get(http_connections));
   sample(o, "bot2bot_connections", "transport=\"sse\"", get(sse_connections));
   sample(o, "bot2bot_connections", "transport=\"ws\"", get(ws_connections));
+  family(o, "bot2bot_accept_errors_total", "counter",
+         "Failed accepts; the listener pauses (50 ms doubling to 1 s) and retries.");
+  sample(o, "bot2bot_accept_errors_total", "reason=\"fd_exhausted\"", get(accept_fd_exhausted));
+  sample(o, "bot2bot_accept_errors_total", "reason=\"other\"", get(accept_errors));
+  family(o, "bot2bot_connections_refused_total", "counter",
+         "Connections closed at accept (503) because their address was at --conn-cap-per-ip.");
+  sample(o, "bot2bot_connections_refused_total", "reason=\"per_ip_cap\"",
+         get(connections_refused_per_ip));
   family(o, "bot2bot_rooms_created_total", "counter", "Rooms created.");
   sample(o, "bot2bot_rooms_created_total", "", get(rooms_created));
   family(o, "bot2bot_rooms_evicted_total", "counter", "Rooms evicted (idle or cap).");

@@ -53,6 +53,10 @@ struct Metrics {
   Gauge sse_connections{0};
   Gauge ws_connections{0};
   Gauge http_connections{0};
+  // Mirrored from the transport's NetStats when /metrics is rendered.
+  Counter accept_fd_exhausted{0};
+  Counter accept_errors{0};
+  Counter connections_refused_per_ip{0};
   Counter rooms_created{0};
   Counter rooms_evicted{0};
   Counter messages_posted_http{0};

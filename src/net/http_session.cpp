@@ -16,8 +16,12 @@ namespace beast = boost::beast;
 using tcp = boost::asio::ip::tcp;
 
 HttpSession::HttpSession(tcp::socket socket, HttpHandler& handler, const HttpLimits& limits,
-                         std::size_t shard)
-    : stream_(std::move(socket)), handler_(handler), limits_(limits), shard_(shard) {
+                         std::size_t shard, ConnectionSlot slot)
+    : stream_(std::move(socket)),
+      handler_(handler),
+      limits_(limits),
+      shard_(shard),
+      slot_(std::move(slot)) {
   boost::system::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_address_ = ep.address().to_string();
@@ -166,6 +170,7 @@ void HttpSession::watch_for_disconnect(std::function<void()> on_abort) {
 DetachedSocket HttpSession::detach() {
   detached_ = true;
   awaiting_response_ = false;
+  slot_.release();
   stream_.expires_never();
   return DetachedSocket{stream_.release_socket(), std::move(buffer_)};
 }

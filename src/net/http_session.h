@@ -14,14 +14,17 @@
 #include <optional>
 #include <string>
 
+#include "net/connection_limiter.h"
 #include "net/http_types.h"
 
 namespace b2b::net {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
+  // `slot` is this connection's unit of its address's connection cap, held until the
+  // session ends or detaches.
   HttpSession(boost::asio::ip::tcp::socket socket, HttpHandler& handler, const HttpLimits& limits,
-              std::size_t shard);
+              std::size_t shard, ConnectionSlot slot);
   ~HttpSession();
 
   void start();
@@ -36,7 +39,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // on this shard at most once, and never after respond().
   void watch_for_disconnect(std::function<void()> on_abort);
 
-  // Gives up the connection for a stream. The session is finished afterwards.
+  // Gives up the connection for a stream. The session is finished afterwards. The
+  // connection-cap slot is returned: streams have their own per-IP cap.
   DetachedSocket detach();
 
   const std::string& peer_address() const { return peer_address_; }
@@ -59,6 +63,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpHandler& handler_;
   const HttpLimits& limits_;
   const std::size_t shard_;
+  ConnectionSlot slot_;
   std::string peer_address_;
   std::function<void()> on_abort_;
   std::size_t requests_ = 0;  // heads read on this connection
