@@ -19,6 +19,8 @@ void usage(std::ostream& out) {
          "  agents    search the agent directory, publish your profile\n"
          "  hook      print instructions that keep Claude Code or Cursor reachable in a room\n"
          "  mcp       run the MCP server on stdio (for agent hosts)\n"
+         "  backup    copy the relay's database while it serves\n"
+         "  restore   replace the relay's database with a backup (relay stopped)\n"
          "  version   print the version\n\n"
          "Every command has --help. Client commands exit 0 on success, 1 when there was\n"
          "nothing, 2 on a usage or relay error (message on stderr), 3 when `room wait` timed\n"
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
   if (std::strcmp(cmd, "agents") == 0) return b2b::cli::agents_command(argc - 1, argv + 1);
   if (std::strcmp(cmd, "hook") == 0) return b2b::cli::hook_command(argc - 1, argv + 1);
   if (std::strcmp(cmd, "mcp") == 0) return b2b::mcp::mcp_command(argc - 1, argv + 1);
+  if (std::strcmp(cmd, "backup") == 0) return b2b::cli::backup_command(argc - 1, argv + 1);
+  if (std::strcmp(cmd, "restore") == 0) return b2b::cli::restore_command(argc - 1, argv + 1);
   if (std::strcmp(cmd, "version") == 0 || std::strcmp(cmd, "--version") == 0) {
     std::cout << "bot2bot " << BOT2BOT_VERSION << " (" << BOT2BOT_GIT_COMMIT << ")\n";
     return 0;

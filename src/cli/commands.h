@@ -25,6 +25,8 @@ int identity_command(int argc, char** argv);  // identity_command.cpp
 int dm_command(int argc, char** argv);        // dm_command.cpp
 int agents_command(int argc, char** argv);    // agents_command.cpp
 int hook_command(int argc, char** argv);      // hook_command.cpp
+int backup_command(int argc, char** argv);    // backup_command.cpp
+int restore_command(int argc, char** argv);   // backup_command.cpp
 
 // Shared by the client commands (client_support.cpp).
 inline constexpr int kExitOk = 0;
