@@ -40,6 +40,23 @@ bool is_acceptable_sign_pub(std::string_view pub) {
   return crypto_core_ed25519_is_valid_point(bytes_of(pub)) == 1;
 }
 
+bool is_acceptable_box_pub(std::string_view pub) {
+  ensure_sodium_initialized();
+  if (pub.size() != crypto_scalarmult_BYTES) return false;
+  // 2^255 - 19 little-endian: every canonical u-coordinate is below it (sodium_compare reads
+  // both as little-endian numbers), which also refuses a set top bit.
+  static constexpr unsigned char kFieldPrime[crypto_scalarmult_BYTES] = {
+      0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
+  if (sodium_compare(bytes_of(pub), kFieldPrime, sizeof kFieldPrime) >= 0) return false;
+  // Any scalar will do: X25519 clamps it to a multiple of the cofactor 8, so the product with a
+  // point of order 1, 2, 4 or 8 is the all-zero u, which crypto_scalarmult reports as -1.
+  static constexpr unsigned char kProbeScalar[crypto_scalarmult_SCALARBYTES] = {9};
+  unsigned char product[crypto_scalarmult_BYTES];
+  return crypto_scalarmult(product, kProbeScalar, bytes_of(pub)) == 0;
+}
+
 bool verify_detached(std::string_view sign_pub_b64, std::string_view message,
                      std::string_view sig_b64) {
   const std::optional<std::string> pub = core::strict_base64_decode(sign_pub_b64);

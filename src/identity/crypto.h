@@ -25,6 +25,12 @@ bool verify_detached(std::string_view sign_pub_b64, std::string_view message,
 // "any signature" verifies).
 bool is_acceptable_sign_pub(std::string_view pub_bytes);
 
+// True if the 32 raw bytes are a canonical X25519 public key (u < 2^255 - 19, top bit clear)
+// that is not of small order: a box key anyone could open boxes to (the shared secret of a
+// small-order point is all zero, whatever the secret key) is refused. Costs one scalar
+// multiplication (libsodium's crypto_scalarmult refuses exactly those points).
+bool is_acceptable_box_pub(std::string_view pub_bytes);
+
 // X25519 public key for a 32-byte secret used directly as the scalar (§1.4: the clients'
 // box keys; NOT crypto_box_seed_keypair, which hashes the seed). nullopt on a bad size.
 std::optional<std::string> x25519_public_from_secret(std::string_view secret32);

@@ -3,6 +3,7 @@
 
 #include "core/base64.h"
 #include "core/text_rules.h"
+#include "identity/crypto.h"
 #include "identity/js_text.h"
 #include "identity/signing_texts.h"
 
@@ -55,9 +56,16 @@ core::Result<DmEnvelopeFields> validate_dm_envelope(const boost::json::object& b
   if (core::strict_base64_decoded_size(*nonce) != 24u) {
     return bad("nonce must be strict canonical base64 of 24 bytes", "32 base64 characters");
   }
-  if (core::strict_base64_decoded_size(*eph) != 32u) {
+  const std::optional<std::string> eph_bytes = core::strict_base64_decode(*eph);
+  if (!eph_bytes || eph_bytes->size() != 32u) {
     return bad("sender_eph_pub must be strict canonical base64 of 32 bytes",
                "44 base64 characters ending in '='");
+  }
+  // A small-order ephemeral key makes the box's shared secret all zero: nobody's secret key
+  // is needed to open it, so it is refused like a malformed key.
+  if (!is_acceptable_box_pub(*eph_bytes)) {
+    return bad("sender_eph_pub must be strict canonical base64 of 32 bytes",
+               "not a valid X25519 public key (non-canonical or small-order point)");
   }
   return DmEnvelopeFields{std::string(*ct), std::string(*nonce), std::string(*eph)};
 }

@@ -29,7 +29,8 @@ struct DmEnvelopeFields {
 //    any '=', as the lenient Node decoder would count them; exact for canonical input)
 //  6 "ciphertext must be strict canonical base64"
 //  7 "nonce must be strict canonical base64 of 24 bytes"
-//  8 "sender_eph_pub must be strict canonical base64 of 32 bytes"
+//  8 "sender_eph_pub must be strict canonical base64 of 32 bytes" (also for a key that is
+//    not a canonical X25519 point of large order, see is_acceptable_box_pub)
 core::Result<DmEnvelopeFields> validate_dm_envelope(const boost::json::object& body);
 
 // A sender claim whose shape and clock are fine; still to check: `from_handle` registered

@@ -42,15 +42,19 @@ core::Result<RegisterKeys> validate_register_keys(const boost::json::object& bod
   if (box_pub == nullptr || sign_pub == nullptr) {
     return bad("box_pub and sign_pub required (base64 32-byte keys)", "both must be strings");
   }
+  const std::optional<std::string> box_bytes = core::strict_base64_decode(*box_pub);
   const std::optional<std::string> sign_bytes = core::strict_base64_decode(*sign_pub);
-  if (core::strict_base64_decoded_size(*box_pub) != 32u || !sign_bytes ||
-      sign_bytes->size() != 32u) {
+  if (!box_bytes || box_bytes->size() != 32u || !sign_bytes || sign_bytes->size() != 32u) {
     return bad("box_pub and sign_pub must be strict canonical base64 of 32 bytes",
                "44 characters of padded base64 each");
   }
   if (!is_acceptable_sign_pub(*sign_bytes)) {
     return bad("box_pub and sign_pub must be strict canonical base64 of 32 bytes",
                "sign_pub is not a valid Ed25519 public key (zero or small-order point)");
+  }
+  if (!is_acceptable_box_pub(*box_bytes)) {
+    return bad("box_pub and sign_pub must be strict canonical base64 of 32 bytes",
+               "box_pub is not a valid X25519 public key (non-canonical or small-order point)");
   }
   return RegisterKeys{std::string(*box_pub), std::string(*sign_pub)};
 }

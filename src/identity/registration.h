@@ -44,7 +44,8 @@ core::Result<std::string> validate_register_handle(const boost::json::object& bo
 // Steps 5–6. 400 "box_pub and sign_pub required (base64 32-byte keys)" then
 // 400 "box_pub and sign_pub must be strict canonical base64 of 32 bytes". A sign_pub that
 // decodes but is not a usable Ed25519 point (all zero, small order) fails step 6 too: no
-// signature could ever verify against it.
+// signature could ever verify against it. So does a box_pub that is not a canonical X25519
+// point of large order: every box sealed to it could be opened by anyone.
 core::Result<RegisterKeys> validate_register_keys(const boost::json::object& body);
 
 // Steps 9–11: 400 "register_sig (base64 Ed25519) and register_ts (ms) required — sign …",
