@@ -51,6 +51,10 @@ class McpService {
   Outcome claim_task(const ToolArguments& args);
   Outcome ack_task(const ToolArguments& args);
   Outcome next_task(const ToolArguments& args);
+  // The common start of claim_task and next_task: room, registered auth identity, and one
+  // claimed task that is not a protocol envelope (or none before the timeout).
+  struct ClaimedTask;
+  core::Result<ClaimedTask> claim_next_task(const ToolArguments& args);
   // identity_tools.cpp
   Outcome register_identity(const ToolArguments& args);
   Outcome send_dm(const ToolArguments& args);

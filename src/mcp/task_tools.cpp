@@ -62,7 +62,15 @@ core::Result<Claimed> claim_one(
 
 }  // namespace
 
-McpService::Outcome McpService::claim_task(const ToolArguments& args) {
+struct McpService::ClaimedTask {
+  RoomRef ref;
+  client::RelayClient relay;
+  std::shared_ptr<const client::ClientIdentity> auth;
+  int timeout_s = 0;
+  Claimed claimed;
+};
+
+core::Result<McpService::ClaimedTask> McpService::claim_next_task(const ToolArguments& args) {
   core::Result<std::int64_t> timeout = args.clamped_int("timeout_seconds", 60, 1, 90);
   if (!timeout) return timeout.error();
   core::Result<RoomRef> ref = resolve_room(args, Presence::kStart);
@@ -71,25 +79,34 @@ McpService::Outcome McpService::claim_task(const ToolArguments& args) {
   client::RelayClient relay(room.url().endpoint);
   core::Result<std::shared_ptr<const client::ClientIdentity>> auth = registered_auth(relay);
   if (!auth) return auth.error();
+  const int timeout_s = static_cast<int>(timeout.value());
   core::Result<Claimed> claimed =
-      claim_one(relay, room, *auth.value(), static_cast<int>(timeout.value()),
+      claim_one(relay, room, *auth.value(), timeout_s,
                 [&](const client::RoomMessage& m, const std::optional<std::string>& text) {
                   return consume_envelope(room, m, text);
                 });
   if (!claimed) return claimed.error();
-  const Claimed& c = claimed.value();
+  return ClaimedTask{std::move(ref).value(), std::move(relay), std::move(auth).value(), timeout_s,
+                     std::move(claimed).value()};
+}
+
+McpService::Outcome McpService::claim_task(const ToolArguments& args) {
+  core::Result<ClaimedTask> task = claim_next_task(args);
+  if (!task) return task.error();
+  const ClaimedTask& t = task.value();
+  const Claimed& c = t.claimed;
   if (!c.message) {
     ToolResult empty{
-        empty_claim_text("claim_task", static_cast<int>(timeout.value()), room.label(),
-                         auth.value()->handle(), c.cursor),
+        empty_claim_text("claim_task", t.timeout_s, t.ref.session->label(), t.auth->handle(),
+                         c.cursor),
         false, json::object{{"claim_id", nullptr}, {"message", nullptr}, {"cursor", c.cursor}}};
-    return with_note(std::move(empty), ref.value());
+    return with_note(std::move(empty), t.ref);
   }
   ToolResult result{claim_text(*c.message, c.claim->claim_id), false,
                     json::object{{"claim_id", c.claim->claim_id},
                                  {"message", claimed_message_json(c.message)},
                                  {"cursor", c.cursor}}};
-  return with_note(std::move(result), ref.value());
+  return with_note(std::move(result), t.ref);
 }
 
 McpService::Outcome McpService::ack_task(const ToolArguments& args) {
@@ -113,33 +130,21 @@ McpService::Outcome McpService::ack_task(const ToolArguments& args) {
 }
 
 McpService::Outcome McpService::next_task(const ToolArguments& args) {
-  core::Result<std::int64_t> timeout = args.clamped_int("timeout_seconds", 60, 1, 90);
-  if (!timeout) return timeout.error();
-  core::Result<RoomRef> ref = resolve_room(args, Presence::kStart);
-  if (!ref) return ref.error();
-  RoomSession& room = *ref.value().session;
-  client::RelayClient relay(room.url().endpoint);
-  core::Result<std::shared_ptr<const client::ClientIdentity>> auth = registered_auth(relay);
-  if (!auth) return auth.error();
-  core::Result<Claimed> claimed =
-      claim_one(relay, room, *auth.value(), static_cast<int>(timeout.value()),
-                [&](const client::RoomMessage& m, const std::optional<std::string>& text) {
-                  return consume_envelope(room, m, text);
-                });
-  if (!claimed) return claimed.error();
-  const Claimed& c = claimed.value();
-  const std::string label = room.label();
+  core::Result<ClaimedTask> task = claim_next_task(args);
+  if (!task) return task.error();
+  ClaimedTask& t = task.value();
+  const Claimed& c = t.claimed;
+  const std::string label = t.ref.session->label();
   if (!c.message) {
-    ToolResult empty{empty_claim_text("next_task", static_cast<int>(timeout.value()), label,
-                                      auth.value()->handle(), c.cursor),
+    ToolResult empty{empty_claim_text("next_task", t.timeout_s, label, t.auth->handle(), c.cursor),
                      false,
                      json::object{{"message", nullptr}, {"cursor", c.cursor}, {"acked", false}}};
-    return with_note(std::move(empty), ref.value());
+    return with_note(std::move(empty), t.ref);
   }
   // §5.2: a failed ack is not an error here: the task is returned with a warning and the
   // relay offers it again on the next call.
   core::Result<client::AckResult> acked =
-      relay.ack(room.room_id(), *auth.value(), c.claim->claim_id, c.message->seq);
+      t.relay.ack(t.ref.session->room_id(), *t.auth, c.claim->claim_id, c.message->seq);
   std::optional<std::string> ack_failure;
   std::int64_t cursor = c.cursor;
   if (acked) {
@@ -148,10 +153,10 @@ McpService::Outcome McpService::next_task(const ToolArguments& args) {
     ack_failure = acked.error().detail.empty() ? acked.error().error : acked.error().detail;
   }
   ToolResult result{
-      next_text(*c.message, label, auth.value()->handle(), cursor, ack_failure), false,
+      next_text(*c.message, label, t.auth->handle(), cursor, ack_failure), false,
       json::object{
           {"message", claimed_message_json(c.message)}, {"cursor", cursor}, {"acked", acked.ok()}}};
-  return with_note(std::move(result), ref.value());
+  return with_note(std::move(result), t.ref);
 }
 
 }  // namespace b2b::mcp
