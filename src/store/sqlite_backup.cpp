@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -111,6 +112,19 @@ core::Error unreadable(const std::string& path, int rc) {
   }
 }
 
+// Run as root (the usual case for an operator's restore), hands `path` to the owner of `dir`: the
+// relay runs as that user (under systemd's DynamicUser, one root cannot pick in advance) and
+// could not open a root-owned 0600 database. Otherwise the file is already the caller's.
+core::Result<bool> give_to_dir_owner(const fs::path& path, const fs::path& dir) {
+  if (::geteuid() != 0) return true;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || ::chown(path.c_str(), st.st_uid, st.st_gid) != 0) {
+    return storage("cannot hand " + path.string() + " to the owner of " + dir.string() + ": " +
+                   errno_text());
+  }
+  return true;
+}
+
 // An exclusive, non-blocking flock on the data dir's lock file, the one the serving store
 // holds for its lifetime; released when this object goes away.
 class DataDirLock {
@@ -125,6 +139,7 @@ class DataDirLock {
     const fs::path path = dir / kLockName;
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) return storage("cannot open " + path.string() + ": " + errno_text());
+    if (auto owned = give_to_dir_owner(path, dir); !owned) return owned.error();  // if created
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       return core::Error{kDataDirInUse, "a relay is serving from " + dir.string() + " (" +
                                             path.string() + " is locked); stop it first"};
@@ -324,6 +339,10 @@ core::Result<RestoreResult> restore_sqlite_store(const std::string& data_dir,
       e.detail = in_path + e.detail.substr(incoming.string().size());
     }
     return e;
+  }
+  if (auto owned = give_to_dir_owner(incoming, dir); !owned) {
+    remove_quietly(incoming);
+    return owned.error();
   }
   if (!sync_path(incoming, false)) {
     remove_quietly(incoming);

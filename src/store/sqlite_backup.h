@@ -57,7 +57,8 @@ struct RestoreResult {
 
 // Replaces `<data_dir>/bot2bot.db` with a checked copy of `in_path`. Holds the data dir's lock
 // (bot2bot.lock) throughout, so it fails with kDataDirInUse while a relay serves from it and
-// no relay can start mid-restore. The old database (and its -wal) becomes bot2bot.db.bak.
+// no relay can start mid-restore. The old database (and its -wal) becomes bot2bot.db.bak. Run
+// as root, the restored file is given to the data dir's owner (the user the relay runs as).
 core::Result<RestoreResult> restore_sqlite_store(const std::string& data_dir,
                                                  const std::string& in_path);
 

@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 
+import pytest
 import requests
 
 from identity_client import (Ident, ack, claim, inbox_all, open_dm, put_profile, rand_handle,
@@ -274,3 +275,18 @@ def test_a_big_database_reports_progress_and_round_trips(relay_factory, tmp_path
     assert cli("restore", "--data-dir", fresh, out).returncode == 0
     relay2 = serve(relay_factory, fresh)
     assert requests.get(relay2.url(f"/api/identity/{who.handle}"), timeout=10).status_code == 200
+
+
+def test_a_restore_run_as_root_hands_the_database_to_the_data_dirs_owner(relay_factory, tmp_path):
+    """The packaged relay runs as a systemd DynamicUser; an operator restores as root."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to own a directory by another user")
+    live, out, target = tmp_path / "live", tmp_path / "snap.db", tmp_path / "svc"
+    make_stopped_data_dir(relay_factory, live)
+    assert cli("backup", "--data-dir", live, out).returncode == 0
+    target.mkdir()
+    os.chown(target, 65534, 65534)
+    assert cli("restore", "--data-dir", target, out).returncode == 0
+    for name in ("bot2bot.db", "bot2bot.lock"):
+        st = os.stat(target / name)
+        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (65534, 65534, 0o600), name
