@@ -28,6 +28,21 @@ store::ProfileRecord to_record(const identity::DirectoryEntry& e, const std::str
       e.effective_expires_at, created_at};
 }
 
+// A publish the store refused (503) is taken back, so what readers see matches what a restart
+// would load: the previous profile returns, or none. Skipped if a newer publish came since.
+void undo_publish(identity::Directory& directory, const identity::DirectoryEntry& refused,
+                  const std::optional<identity::DirectoryEntry>& previous,
+                  std::optional<int64_t> previous_created_at) {
+  const std::string& handle = refused.profile.handle;
+  auto now_stored = directory.any(handle);
+  if (!now_stored || now_stored->profile_sig != refused.profile_sig) return;
+  if (!previous) {
+    directory.remove(handle);
+    return;
+  }
+  directory.restore(*previous, previous_created_at.value_or(previous->profile.updated_at));
+}
+
 }  // namespace
 
 void put_profile(RelayState& state, const AgentCall& call) {
@@ -72,6 +87,7 @@ void put_profile(RelayState& state, const AgentCall& call) {
       cleaned.value().profile,        id->box_pub, id->sign_pub,
       std::string(sig->get_string()), now,         cleaned.value().effective_expires_at};
   int64_t created_at = now;
+  const std::optional<int64_t> previous_created_at = ids.directory.created_at(call.handle);
   if (ids.directory.publish(entry, now, &created_at) == identity::Directory::Publish::kStale) {
     return call.reply.send(error_response(409, "stale profile update", "a newer profile arrived"));
   }
@@ -79,8 +95,11 @@ void put_profile(RelayState& state, const AgentCall& call) {
   // 201 once durable (an acknowledged publish survives kill -9).
   ids.store->upsert_profile(
       to_record(entry, cleaned.value().canonical_json, created_at),
-      [reply = call.reply, entry](auto r) {
-        if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
+      [&ids, reply = call.reply, entry, stored, previous_created_at](auto r) {
+        if (!r) {
+          undo_publish(ids.directory, entry, stored, previous_created_at);
+          return reply.send(error_response(503, r.error().error, r.error().detail, 5));
+        }
         boost::json::object o{
             {"ok", true},
             {"handle", entry.profile.handle},

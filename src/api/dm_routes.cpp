@@ -188,8 +188,15 @@ void post_dm(RelayState& state, DmCall call) {
     ids.store->insert_dm(
         store::DmRecord{call.handle, e->seq, e->id, e->ciphertext, e->nonce, e->sender_eph_pub,
                         e->from_handle, e->from_verified, e->ts, e->from_sig, e->from_ts},
-        [&state, reply = call.reply, handle = call.handle, e](auto r) {
-          if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
+        [&state, shard, reply = call.reply, handle = call.handle, e](auto r) {
+          if (!r) {
+            // Refused (503): the sender will retry, so the copy in RAM must not stay readable
+            // (a waiter parked right now may have had it; that cannot be undone).
+            state.on_shard(shard, [&state, shard, handle, id = e->id](core::RoomShard&) {
+              state.ids->inboxes[shard]->remove(handle, id);
+            });
+            return reply.send(error_response(503, r.error().error, r.error().detail, 5));
+          }
           auto answer = [reply, id = e->id, seq = e->seq] {
             boost::json::object o{{"ok", true}, {"id", id}, {"seq", seq}};
             reply.send(json_response(200, boost::json::serialize(o)));

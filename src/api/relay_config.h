@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,7 @@ struct RelayConfig {
   unsigned short port = 3000;
   std::size_t threads = 0;  // 0: hardware concurrency
   std::string data_dir = "./data";
+  uint64_t store_max_bytes = 0;  // cap of the database file (--store-max-bytes); 0: none
   std::string trust_proxy = "loopback";
   std::string log_level = "info";
   std::optional<std::string> metrics_token;

@@ -132,6 +132,9 @@ std::unique_ptr<IdentityServices> open_identity_services(const RelayConfig& conf
     std::cerr << "bot2bot: " << opened.error().error << ": " << opened.error().detail << "\n";
     return nullptr;
   }
+  if (config.store_max_bytes > 0) {
+    store::set_sqlite_max_bytes(*opened.value(), config.store_max_bytes);
+  }
   auto ids = std::make_unique<IdentityServices>(std::move(opened.value()), config.identity, shards);
   auto snapshot = ids->store->load();
   if (!snapshot) {

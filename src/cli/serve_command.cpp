@@ -61,6 +61,12 @@ int serve_command(int argc, char** argv) {
   app.add_option("--data-dir", cfg.data_dir, "Directory for the embedded store")
       ->envname("BOT2BOT_DATA_DIR")
       ->capture_default_str();
+  app.add_option("--store-max-bytes", cfg.store_max_bytes,
+                 "Cap of the database file in <data-dir> (0: unlimited). At the cap, writes "
+                 "(registrations, DMs, profiles, claims, webhooks) answer 503 \"storage full\" "
+                 "with Retry-After; rooms keep working")
+      ->envname("BOT2BOT_STORE_MAX_BYTES")
+      ->capture_default_str();
   app.add_option("--trust-proxy", cfg.trust_proxy,
                  "Proxies whose X-Forwarded-For is believed: loopback, linklocal, uniquelocal, "
                  "CIDRs, or none")

@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -187,6 +188,25 @@ class SqliteStore final : public Store {
     const std::string sql =
         "PRAGMA max_page_count = " + std::to_string(pages > 0 ? pages : kNoPageCap);
     return run_task([&] { sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr); });
+  }
+
+  // The page size is the database's own (4096 unless created otherwise), read on the writer
+  // thread like every other use of the connection.
+  bool set_max_bytes(uint64_t bytes) {
+    return run_task([&] {
+      int64_t page_size = 4096;
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v2(db_, "PRAGMA page_size", -1, &stmt, nullptr) == SQLITE_OK &&
+          sqlite3_step(stmt) == SQLITE_ROW) {
+        page_size = std::max<int64_t>(512, sqlite3_column_int64(stmt, 0));
+      }
+      sqlite3_finalize(stmt);
+      const int64_t pages =
+          bytes == 0 ? kNoPageCap
+                     : std::clamp<int64_t>(static_cast<int64_t>(bytes / page_size), 1, kNoPageCap);
+      const std::string sql = "PRAGMA max_page_count = " + std::to_string(pages);
+      sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+    });
   }
 
   void flush() override {
@@ -405,6 +425,11 @@ core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_d
 bool set_sqlite_max_page_count(Store& store, int64_t pages) {
   auto* sqlite_store = dynamic_cast<SqliteStore*>(&store);
   return sqlite_store != nullptr && sqlite_store->set_max_page_count(pages);
+}
+
+bool set_sqlite_max_bytes(Store& store, uint64_t bytes) {
+  auto* sqlite_store = dynamic_cast<SqliteStore*>(&store);
+  return sqlite_store != nullptr && sqlite_store->set_max_bytes(bytes);
 }
 
 }  // namespace b2b::store

@@ -32,4 +32,10 @@ core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_d
 // `store` is not a SQLite store or is closed.
 bool set_sqlite_max_page_count(Store& store, int64_t pages);
 
+// The same cap in bytes (`serve --store-max-bytes`; 0 lifts it), rounded down to whole pages,
+// at least one. It bounds the database file; the WAL beside it grows by up to ~4 MiB between
+// checkpoints. A cap below the current size keeps the database as it is and refuses writes
+// that need a new page.
+bool set_sqlite_max_bytes(Store& store, uint64_t bytes);
+
 }  // namespace b2b::store
