@@ -1,13 +1,13 @@
-"""Issue 8 §6: `kill -9` under mixed write load. Six workers write at once — registrations, signed
-DMs, profile publishes, signed room posts, claim/ack, WebSocket bursts into fresh rooms — and the
-relay is SIGKILLed while they are mid-flight. After a restart on the same --data-dir every write
-that was acknowledged (its 2xx, or for WebSocket posts the echoed message, reached the client)
-is there, and no room hands out a seq at or below one it handed out before the crash.
+"""Issue 8 §6: `kill -9` under mixed write load. Six workers write at once — registrations,
+signed DMs, profile publishes, signed room posts, claim/ack, WebSocket bursts into fresh
+rooms — and the relay is SIGKILLed while they are mid-flight. After a restart on the same
+--data-dir every write that was acknowledged (its 2xx, or for WebSocket posts the echoed
+message, reached the client) is there, and no room hands out a seq at or below one it handed
+out before the crash.
 
 Bounded: each worker stops after its count or LOAD_SECONDS; the kill comes after KILL_AFTER_S."""
 
 import json
-import os
 import threading
 import time
 
