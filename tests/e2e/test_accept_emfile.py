@@ -69,8 +69,8 @@ def test_accept_survives_descriptor_exhaustion(relay_factory):
         before = cpu_seconds(pid)
         time.sleep(2.0)
         used = cpu_seconds(pid) - before
-        print(f"limit {limit} fds, {len(served)} served, {len(pending)} queued, "
-              f"{used:.3f} s CPU in 2 s while exhausted")
+        print(f"figure: descriptor limit {limit}: {len(served)} connections served, "
+              f"{len(pending)} queued; relay CPU {used:.3f} s over 2 s while exhausted")
         assert used < 0.25, f"relay used {used:.2f} s CPU in 2 s while out of descriptors"
         assert relay.alive()
 

@@ -242,7 +242,7 @@ def test_reconnect_storm_loses_nothing(relay_factory):
     failed = [s for s in subs if s.error]
     for s in subs:
         s.close(sel)
-    print(f"storm: {CLIENTS} clients reconnected in {connect_s:.2f} s, all caught up "
+    print(f"figure: {CLIENTS} SSE clients reconnected in {connect_s:.2f} s, all caught up "
           f"after {caught_up_s:.2f} s ({CLIENTS * missed} deliveries)")
     assert not errors, errors
     assert connect_s < 1.0, f"reconnects took {connect_s:.2f} s to issue"
