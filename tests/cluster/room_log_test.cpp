@@ -1,0 +1,196 @@
+// The atomic per-room append (src/cluster/room_log.*) against a real redis-server.
+#include "cluster/room_log.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "redis_server.h"
+#include "test_loop.h"
+
+namespace b2b::cluster {
+namespace {
+
+using testing::Loop;
+using testing::RedisServer;
+using namespace std::chrono_literals;
+
+#define REQUIRE_REDIS() \
+  if (!testing::redis_server_available()) GTEST_SKIP() << "redis-server is not installed"
+
+struct Node {
+  std::shared_ptr<RedisConnection> redis;
+  RoomLog log;
+  explicit Node(std::shared_ptr<RedisConnection> r) : redis(r), log(r) {}
+};
+
+std::shared_ptr<RedisConnection> connect_to(Loop& loop, const RedisServer& server) {
+  auto redis =
+      RedisConnection::create(loop.ioc.get_executor(), parse_redis_url(server.url()).value());
+  redis->start();
+  EXPECT_TRUE(loop.until([&] { return redis->ready(); }));
+  return redis;
+}
+
+AppendRequest message(const std::string& room, const std::string& text, int64_t max_len = 2000) {
+  AppendRequest a;
+  a.room_key = room;
+  a.record = R"({"text":")" + text + R"("})";
+  a.max_len = max_len;
+  return a;
+}
+
+core::Result<int64_t> append(Loop& loop, RoomLog& log, const AppendRequest& a) {
+  std::optional<core::Result<int64_t>> out;
+  log.append(a, [&out](core::Result<int64_t> r) { out = std::move(r); });
+  EXPECT_TRUE(loop.until([&] { return out.has_value(); }));
+  return *out;
+}
+
+std::vector<LogEntry> read_after(Loop& loop, RoomLog& log, const std::string& room, int64_t after) {
+  std::optional<core::Result<std::vector<LogEntry>>> out;
+  log.read_after(room, after, 10000, [&out](auto r) { out = std::move(r); });
+  EXPECT_TRUE(loop.until([&] { return out.has_value(); }));
+  EXPECT_TRUE(*out);
+  return *out ? out->value() : std::vector<LogEntry>{};
+}
+
+TEST(RoomLog, KeysOfARoomShareOneHashTag) {
+  EXPECT_EQ(room_seq_key("0f3a"), "{r:0f3a}:seq");
+  EXPECT_EQ(room_log_key("0f3a"), "{r:0f3a}:log");
+}
+
+TEST(RoomLog, PipelinedAppendsGetGapFreeSeqsInOrder) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  Node node(connect_to(loop, server));
+  std::vector<int64_t> seqs;
+  constexpr int kN = 500;
+  for (int i = 0; i < kN; ++i) {
+    node.log.append(message("room1", "m" + std::to_string(i)),
+                    [&seqs](core::Result<int64_t> r) { seqs.push_back(r ? r.value() : -1); });
+  }
+  ASSERT_TRUE(loop.until([&] { return seqs.size() == kN; }));
+  for (int i = 0; i < kN; ++i) ASSERT_EQ(seqs[i], i + 1);
+  auto entries = read_after(loop, node.log, "room1", 0);
+  ASSERT_EQ(entries.size(), static_cast<std::size_t>(kN));
+  for (int i = 0; i < kN; ++i) {
+    EXPECT_EQ(entries[i].seq, i + 1);
+    EXPECT_EQ(entries[i].record, R"({"text":"m)" + std::to_string(i) + R"("})");
+  }
+  auto tail = read_after(loop, node.log, "room1", kN - 3);
+  ASSERT_EQ(tail.size(), 3u);
+  EXPECT_EQ(tail.front().seq, kN - 2);
+  EXPECT_TRUE(read_after(loop, node.log, "other", 0).empty());
+}
+
+TEST(RoomLog, ThreeNodesShareOneSeqSpace) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (int i = 0; i < 3; ++i) nodes.push_back(std::make_unique<Node>(connect_to(loop, server)));
+  nodes[0]->log.load_script([](core::Result<bool>) {});
+  std::multiset<int64_t> seqs;
+  constexpr int kPerNode = 200;
+  for (int i = 0; i < kPerNode; ++i) {
+    for (auto& n : nodes) {
+      n->log.append(message("shared", "x"),
+                    [&seqs](core::Result<int64_t> r) { seqs.insert(r ? r.value() : -1); });
+    }
+  }
+  ASSERT_TRUE(loop.until([&] { return seqs.size() == 3 * kPerNode; }));
+  int64_t expect = 1;
+  for (int64_t s : seqs) ASSERT_EQ(s, expect++);  // no gap, no duplicate
+  auto entries = read_after(loop, nodes[2]->log, "shared", 0);
+  ASSERT_EQ(entries.size(), 3u * kPerNode);
+  for (std::size_t i = 0; i < entries.size(); ++i) ASSERT_EQ(entries[i].seq, int64_t(i + 1));
+}
+
+TEST(RoomLog, TrimsToTheReplayLimitAndTheReaderSeesTheGap) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  Node node(connect_to(loop, server));
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(append(loop, node.log, message("trim", "m", 10)));
+  auto entries = read_after(loop, node.log, "trim", 0);
+  ASSERT_EQ(entries.size(), 10u);
+  EXPECT_EQ(entries.front().seq, 16);  // 1..15 trimmed: a gap for a reader at 0
+  EXPECT_EQ(entries.back().seq, 25);
+}
+
+TEST(RoomLog, ARoomThatComesBackStartsAboveItsHighWaterMark) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  Node node(connect_to(loop, server));
+  auto a = message("back", "first");
+  a.min_seq = 1000;
+  EXPECT_EQ(append(loop, node.log, a).value(), 1000);
+  a.min_seq = 1;
+  EXPECT_EQ(append(loop, node.log, a).value(), 1001);
+  // A counter lost on its own (evicted, deleted) cannot hand out a seq the stream holds.
+  loop.call(*node.redis, {"DEL", room_seq_key("back")});
+  EXPECT_EQ(append(loop, node.log, a).value(), 1002);
+}
+
+TEST(RoomLog, TheRoomsKeysExpireTogether) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  Node node(connect_to(loop, server));
+  auto a = message("ttl", "x");
+  a.ttl_ms = 60000;
+  ASSERT_TRUE(append(loop, node.log, a));
+  for (const auto& key : {room_seq_key("ttl"), room_log_key("ttl")}) {
+    auto pttl = loop.call(*node.redis, {"PTTL", key});
+    ASSERT_TRUE(pttl && *pttl);
+    EXPECT_GT(pttl->value().integer, 50000) << key;
+  }
+}
+
+TEST(RoomLog, AFailedAppendUsesNoSeq) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  Node node(connect_to(loop, server));
+  ASSERT_TRUE(append(loop, node.log, message("fail", "one")));
+  // Break the log key's type: the script fails at its first command, before any write.
+  loop.call(*node.redis, {"RENAME", room_log_key("fail"), "{r:fail}:saved"});
+  loop.call(*node.redis, {"SET", room_log_key("fail"), "not a stream"});
+  auto r = append(loop, node.log, message("fail", "two"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().error, kRedisError);
+  EXPECT_NE(r.error().detail.find("WRONGTYPE"), std::string::npos) << r.error().detail;
+  auto seq = loop.call(*node.redis, {"GET", room_seq_key("fail")});
+  EXPECT_EQ(seq->value().str, "1");
+  loop.call(*node.redis, {"RENAME", "{r:fail}:saved", room_log_key("fail")});
+  EXPECT_EQ(append(loop, node.log, message("fail", "three")).value(), 2);
+}
+
+TEST(RoomLog, SurvivesARedisRestartReloadingItsScript) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  auto redis =
+      RedisConnection::create(loop.ioc.get_executor(), parse_redis_url(server.url()).value());
+  RoomLog log(redis);
+  int loads = 0;
+  redis->on_ready([&] { log.load_script([&loads](core::Result<bool> r) { loads += r ? 1 : 0; }); });
+  redis->start();
+  ASSERT_TRUE(loop.until([&] { return loads == 1; }));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(append(loop, log, message("durable", "m")));
+
+  server.restart();  // same port and dir; AOF replayed, script cache empty
+  ASSERT_TRUE(loop.until([&] { return loads == 2; }, 10s));
+  EXPECT_EQ(append(loop, log, message("durable", "after")).value(), 4);
+  EXPECT_EQ(read_after(loop, log, "durable", 0).size(), 4u);
+
+  // Without the reload (a script flushed behind our back) the NOSCRIPT fallback still works.
+  loop.call(*redis, {"SCRIPT", "FLUSH"});
+  EXPECT_EQ(append(loop, log, message("durable", "flushed")).value(), 5);
+}
+
+}  // namespace
+}  // namespace b2b::cluster
