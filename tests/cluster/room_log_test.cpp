@@ -194,3 +194,33 @@ TEST(RoomLog, SurvivesARedisRestartReloadingItsScript) {
 
 }  // namespace
 }  // namespace b2b::cluster
+
+namespace b2b::cluster {
+namespace {
+
+// AOF everysec writes every acknowledged append to the file before replying; a killed Redis
+// process (not machine) loses none of them.
+TEST(RoomLog, AppendsAcknowledgedBeforeAKill9SurviveIt) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  Node node(connect_to(loop, server));
+  std::vector<int64_t> acked;
+  constexpr int kN = 300;
+  for (int i = 0; i < kN; ++i) {
+    node.log.append(message("k9", std::to_string(i)), [&acked](core::Result<int64_t> r) {
+      if (r) acked.push_back(r.value());
+    });
+  }
+  ASSERT_TRUE(loop.until([&] { return acked.size() == kN; }));
+  server.stop(SIGKILL);
+  server.start();
+  ASSERT_TRUE(loop.until([&] { return node.redis->connects() == 2 && node.redis->ready(); }, 10s));
+  auto entries = read_after(loop, node.log, "k9", 0);
+  ASSERT_EQ(entries.size(), static_cast<std::size_t>(kN));
+  EXPECT_EQ(entries.back().seq, kN);
+  EXPECT_EQ(append(loop, node.log, message("k9", "after")).value(), kN + 1);
+}
+
+}  // namespace
+}  // namespace b2b::cluster
