@@ -254,6 +254,14 @@ core::Result<DatabaseFacts> backup_sqlite_store(const std::string& data_dir,
   if (!fs::is_regular_file(src_path, ec)) return storage("no database at " + src_path);
   const fs::path out(out_path);
   const fs::path partial = out.string() + ".partial";
+  // Renaming a copy over the live database (or its -wal) would corrupt a serving relay.
+  const fs::path live = fs::weakly_canonical(src_path, ec);
+  const fs::path target = fs::weakly_canonical(out, ec);
+  for (const char* suffix : {"", "-wal", "-shm", ".partial"}) {
+    if (target == fs::path(live.string() + suffix)) {
+      return storage(out_path + " is the live database's own file; write the backup elsewhere");
+    }
+  }
 
   sqlite3* raw = nullptr;
   int rc =

@@ -258,6 +258,18 @@ def test_backup_of_a_missing_database_fails(tmp_path):
     assert not (tmp_path / "out.db").exists()
 
 
+def test_backup_never_writes_over_the_live_database(relay_factory, tmp_path):
+    live = tmp_path / "live"
+    relay = serve(relay_factory, live)
+    before = sha256(live / "bot2bot.db")
+    for target in (live / "bot2bot.db", live / "." / "bot2bot.db-wal",
+                   tmp_path / "live/../live/bot2bot.db"):
+        r = cli("backup", "--data-dir", live, target)
+        assert r.returncode == 2 and "live database's own file" in r.stderr, (target, r.stderr)
+    assert sha256(live / "bot2bot.db") == before
+    relay.health()
+
+
 def test_a_big_database_reports_progress_and_round_trips(relay_factory, tmp_path):
     live, fresh, out = tmp_path / "live", tmp_path / "fresh", tmp_path / "big.db"
     who = make_stopped_data_dir(relay_factory, live)
