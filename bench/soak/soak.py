@@ -735,7 +735,8 @@ def append_results(s):
         f"+ {s['rates']['ws_per_room']:g} WebSocket posts/s; SSE, WebSocket, long-poll, claim "
         f"and reconnecting-SSE receivers; {s['rates']['dms']:g} DMs/s; "
         f"{s['rates']['churn']:g} one-shot connections/s; {s['rates']['bad_inputs']:g} bad "
-        f"requests/s). Result: **{'pass' if s['ok'] else 'FAIL'}**.",
+        f"requests/s; load average {s['load_average_end']:g} on the machine at the end, other "
+        f"work included). Result: **{'pass' if s['ok'] else 'FAIL'}**.",
         "",
         "| figure | value |",
         "|---|---|",
