@@ -210,9 +210,19 @@ void ack_message(RelayState& state, RoomCall call) {
     if (!c)
       return call.reply.send(json_response(200, R"({"ok":true,"advanced":false,"cursor":0})"));
     switch (core::ack_claim(*c, claim_id, seq)) {
-      case core::AckOutcome::kAlreadyAcked:
-        return call.reply.send(json_response(
-            200, R"({"ok":true,"advanced":false,"cursor":)" + std::to_string(c->cursor) + "}"));
+      case core::AckOutcome::kAlreadyAcked: {
+        // The first ack may have advanced the cursor in memory and then failed to persist
+        // (503): persist again, so that no 200 is ever given for a cursor a restart would lose.
+        const int64_t cursor = c->cursor;
+        return persist_cursor(
+            state, handle, call.room_id, cursor, [reply = call.reply, cursor](auto r) {
+              if (!r) {
+                return reply.send(error_response(503, r.error().error, r.error().detail, 5));
+              }
+              reply.send(json_response(
+                  200, R"({"ok":true,"advanced":false,"cursor":)" + std::to_string(cursor) + "}"));
+            });
+      }
       case core::AckOutcome::kStale: {
         boost::json::object o{{"error", "stale or unknown claim"},
                               {"detail", "claim it again: the claim id or seq is not current"},

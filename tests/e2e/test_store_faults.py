@@ -15,8 +15,8 @@ import subprocess
 
 import requests
 
-from identity_client import (Ident, err, inbox_all, put_profile, rand_handle, register,
-                             register_ok)
+from identity_client import (Ident, ack, claim, err, inbox_all, put_profile, rand_handle,
+                             register, register_ok)
 from relay_client import binary_path, message_body, new_ip, rand_room
 
 CAP_BYTES = 100 * 1024  # the empty schema takes ~68 KiB: about 32 KiB left for writes
@@ -27,6 +27,15 @@ def integrity(db_path: str) -> str:
     con = sqlite3.connect(db_path)
     try:
         return con.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        con.close()
+
+
+def stored_claim_cursors(db_path: str) -> dict:
+    """handle -> persisted claim cursor (all rooms; the tests use one)."""
+    con = sqlite3.connect(db_path)
+    try:
+        return dict(con.execute("SELECT handle, cursor FROM claim_cursors").fetchall())
     finally:
         con.close()
 
@@ -98,6 +107,26 @@ def test_full_store_answers_503_keeps_rooms_and_recovers(relay_factory, tmp_path
         assert relay.get(f"/api/agents/{ident.handle}").status_code == 404
     assert refused_profiles > 0, "profiles never hit the cap"
 
+    # Claim cursors fill up too. An ack answered 503 is not durable, so its retry must not be
+    # answered 200 (a restart would deliver the task again after the worker saw success).
+    task_room = rand_room()
+    task_seq = relay.post_ok(task_room, message_body("task"), ip=new_ip())["seq"]
+    acked_workers, refused_worker = [], None
+    for ident in acked[12:]:
+        ip = new_ip()
+        c = claim(relay, ident, task_room, ip=ip, session=s)
+        assert c.status_code == 200 and c.json()["message"]["seq"] == task_seq, c.text
+        r = ack(relay, ident, task_room, c.json()["claim_id"], task_seq, ip=ip, session=s)
+        if r.status_code == 200:
+            acked_workers.append(ident)
+            continue
+        assert r.status_code == 503 and err(r) == "storage full", r.text
+        retry = ack(relay, ident, task_room, c.json()["claim_id"], task_seq, ip=ip, session=s)
+        assert retry.status_code == 503, f"a retried ack of an unpersisted cursor: {retry.text}"
+        refused_worker = ident
+        break
+    assert refused_worker is not None, "acks never hit the cap"
+
     # Rooms never touch the store: posting, reading and waiting all work while it is full.
     room = rand_room()
     ip = new_ip()
@@ -110,6 +139,10 @@ def test_full_store_answers_503_keeps_rooms_and_recovers(relay_factory, tmp_path
     # Reads of stored state keep working as well.
     assert relay.get(f"/api/identity/{acked[-1].handle}").status_code == 200
     assert relay.stop() == 0
+    # Every acknowledged ack is on disk; the refused one, answered 503 twice, is not.
+    cursors = stored_claim_cursors(os.path.join(data, "bot2bot.db"))
+    assert all(cursors.get(w.handle) == task_seq for w in acked_workers), cursors
+    assert refused_worker.handle not in cursors
 
     # Space returns (a larger cap): writes succeed again and nothing acknowledged was lost.
     relay2 = relay_factory("--store-max-bytes", 64 * 1024 * 1024, data_dir=data)
