@@ -1,8 +1,8 @@
 # The Debian package (`make package` -> scripts/package -> cpack -G DEB): the binary, the files
 # the relay serves (its --share-dir), a hardened systemd unit and /etc/default/bot2bot.
 #
-# The binary's built-in share dir is the source tree it was built from, so the packaged unit
-# passes --share-dir /usr/share/bot2bot; the tree installed there has the layout serve expects
+# An installed binary finds its share dir at ../share/bot2bot (the unit also passes it
+# explicitly, --share-dir /usr/share/bot2bot); the tree installed there has the layout serve expects
 # (docs/, web/, clients/python/, node_modules/<package>/ for the two npm assets).
 
 set(BOT2BOT_SHARE_DEST share/bot2bot)

@@ -164,7 +164,15 @@ std::string without_trailing_slashes(std::string url) {
 
 }  // namespace
 
-const char* default_share_dir() {
+std::string default_share_dir() {
+  // An installed binary (the .deb: /usr/bin/bot2bot) finds its files in ../share/bot2bot; a
+  // binary run from its build tree serves the source tree it was built from.
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = exe.parent_path().parent_path() / "share" / "bot2bot";
+    if (std::filesystem::is_directory(installed / "web", ec)) return installed.string();
+  }
   return BOT2BOT_DEFAULT_SHARE_DIR;
 }
 

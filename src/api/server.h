@@ -13,8 +13,8 @@ namespace b2b::api {
 // Runs the relay until a signal; returns the process exit code.
 int run_server(const RelayConfig& config);
 
-// Where the relay reads the files it serves when --share-dir is not given: the source tree
-// it was built from.
-const char* default_share_dir();
+// Where the relay reads the files it serves when --share-dir is not given: <prefix>/share/bot2bot
+// next to an installed binary (<prefix>/bin/bot2bot), else the source tree it was built from.
+std::string default_share_dir();
 
 }  // namespace b2b::api

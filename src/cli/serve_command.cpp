@@ -88,7 +88,8 @@ int serve_command(int argc, char** argv) {
 
   app.add_option("--share-dir", cfg.share_dir,
                  std::string("Directory the SDK, docs and Swagger UI assets are served from "
-                             "(default: the source tree, ") +
+                             "(default: ../share/bot2bot beside an installed binary, else "
+                             "the source tree; here ") +
                      api::default_share_dir() + ")")
       ->envname("BOT2BOT_SHARE_DIR");
   app.add_option("--public-url", cfg.public_url,
