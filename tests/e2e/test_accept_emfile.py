@@ -57,12 +57,24 @@ def test_accept_survives_descriptor_exhaustion(relay_factory):
 
     served, pending = [], []
     try:
-        # Fill the relay's descriptor table with keep-alive connections until accepts fail.
-        while len(served) + len(pending) < MAX_CONNECTIONS and len(pending) < 8:
+        # Fill the relay's descriptor table with served keep-alive connections (each one is
+        # answered before the next while descriptors are clearly left) ...
+        while len(served) < MAX_CONNECTIONS:
             s = request(relay.port)
-            (served if answered(s, 0.5 if not pending else 0.2) else pending).append(s)
+            near_limit = open_fds(pid) >= limit - 2
+            if answered(s, 0.3 if near_limit else 10.0):
+                served.append(s)
+            else:
+                pending.append(s)
+                break
         assert pending, f"{len(served)} connections never exhausted a limit of {limit}"
-        assert len(served) <= HEADROOM
+        # ... then a few more, which cannot be accepted: they wait in the backlog.
+        for _ in range(7):
+            pending.append(request(relay.port))
+        deadline = time.monotonic() + 5
+        while "accept failed" not in relay.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "accept failed" in relay.output(), "the relay never reported the failed accept"
 
         # Exhausted: the listener must not spin on the readable listening socket.
         time.sleep(0.3)
