@@ -11,7 +11,7 @@ for transport in sse ws; do
     rates=$(for d in $DELIVERIES; do echo $((d / subs)); done | paste -sd,)
     start_relay "${UNLIMITED[@]}"
     c0=$(proc_ticks "$RELAY_PID"); t0=$(date +%s.%N)
-    timeout 600 "$TOOLS/fanout_receiver" fanout 127.0.0.1 "$RELAY_PORT" "fan$subs$transport" "$transport" "$subs" "$rates" "$STEP" |
+    timeout 600 "$TOOLS/fanout_receiver" fanout 127.0.0.1 "$RELAY_PORT" "fan$subs$transport" "$transport" "$subs" "$rates" "$STEP" "$RELAY_PID" |
       while read -r tag json; do
         [ "$tag" = RESULT ] && emit fanout "${json:1:${#json}-2}"
       done

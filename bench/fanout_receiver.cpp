@@ -6,7 +6,7 @@
 // few pipelined keep-alive connections; every message carries its CLOCK_MONOTONIC send time in
 // the `sender` label ("t<step>:<ns>"), so latency = arrival - send on one clock.
 //
-//   fanout_receiver fanout HOST PORT ROOM sse|ws SUBS RATES STEP_S
+//   fanout_receiver fanout HOST PORT ROOM sse|ws SUBS RATES STEP_S [RELAY_PID]
 //     RATES is a comma list of messages/s; one RESULT json line per step; stops after the
 //     first step whose p99 is >= 50 ms or that lost deliveries (the "highest rate" search).
 //   fanout_receiver idle HOST PORT sse|ws TOTAL PER_ROOM HOLD_S RELAY_PID
@@ -410,66 +410,6 @@ double percentile_ms(std::vector<int64_t>& v, double p) {
   return double(v[k]) / 1e6;
 }
 
-int fanout(int argc, char** argv) {
-  if (argc < 9) return 1;
-  sockaddr_in relay = relay_address(argv[2], argv[3]);
-  std::string room = argv[4];
-  bool ws = std::string_view(argv[5]) == "ws";
-  int subs = std::atoi(argv[6]);
-  std::vector<double> rates;
-  std::stringstream list(argv[7]);
-  for (std::string r; std::getline(list, r, ',');) rates.push_back(std::atof(r.c_str()));
-  double step_s = std::atof(argv[8]);
-
-  Receiver receiver(relay, ws);
-  int64_t t0 = mono_ns();
-  receiver.open_all(subs, [&](int) { return room; });
-  double join_s = double(mono_ns() - t0) / 1e9;
-  std::fprintf(stderr, "  %d/%d subscribers ready in %.2f s (%d failed)\n", receiver.ready(), subs,
-               join_s, receiver.failed());
-  std::atomic<bool> stop{false};
-  std::thread loop([&] { receiver.run(stop); });
-  // Let the join-time presence storm drain before measuring.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500 + subs / 5));
-  receiver.take_deliveries();
-
-  Sender sender(relay, room, 4);
-  for (size_t i = 0; i < rates.size(); ++i) {
-    int step = int(i) + 1;
-    int64_t s0 = mono_ns();
-    int sent = sender.run_step(step, rates[i], step_s);
-    double send_s = double(mono_ns() - s0) / 1e9;
-    // Drain: wait until every delivery arrived or 2 s passed.
-    std::vector<int64_t> lat;
-    uint64_t expected = uint64_t(sent) * uint64_t(receiver.ready() - receiver.closed_after_ready());
-    int64_t deadline = mono_ns() + 2'000'000'000;
-    while (mono_ns() < deadline) {
-      sender.drain();
-      for (const Delivery& d : receiver.take_deliveries())
-        if (d.step == step) lat.push_back(d.latency_ns);
-      if (lat.size() >= expected) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    double p50 = percentile_ms(lat, 50), p90 = percentile_ms(lat, 90), p99 = percentile_ms(lat, 99);
-    double max = lat.empty() ? 0 : double(*std::max_element(lat.begin(), lat.end())) / 1e6;
-    std::printf(
-        "RESULT "
-        "{\"transport\":\"%s\",\"subs\":%d,\"ready\":%d,\"join_s\":%.2f,\"rate\":%.0f,\"sent\":%d,"
-        "\"send_s\":%.2f,\"delivered\":%zu,\"expected\":%llu,\"deliveries_per_s\":%.0f,\"p50_ms\":%"
-        ".3f,"
-        "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"non_2xx\":%llu,\"dropped_subs\":%d}\n",
-        ws ? "ws" : "sse", subs, receiver.ready(), join_s, rates[i], sent, send_s, lat.size(),
-        static_cast<unsigned long long>(expected), double(lat.size()) / send_s, p50, p90, p99, max,
-        static_cast<unsigned long long>(sender.non_2xx()), receiver.closed_after_ready());
-    std::fflush(stdout);
-    if (p99 >= 50 || lat.size() < expected || receiver.closed_after_ready() > 0) break;
-  }
-  stop = true;
-  loop.join();
-  receiver.close_all();
-  return 0;
-}
-
 struct ProcSample {
   long rss_kib = 0;
   long ticks = 0;
@@ -498,6 +438,71 @@ ProcSample sample(int pid) {
 double cpu_pct(const ProcSample& a, const ProcSample& b) {
   double secs = double(b.at_ns - a.at_ns) / 1e9;
   return secs > 0 ? double(b.ticks - a.ticks) / double(sysconf(_SC_CLK_TCK)) / secs * 100 : 0;
+}
+
+int fanout(int argc, char** argv) {
+  if (argc < 9) return 1;
+  sockaddr_in relay = relay_address(argv[2], argv[3]);
+  std::string room = argv[4];
+  bool ws = std::string_view(argv[5]) == "ws";
+  int subs = std::atoi(argv[6]);
+  std::vector<double> rates;
+  std::stringstream list(argv[7]);
+  for (std::string r; std::getline(list, r, ',');) rates.push_back(std::atof(r.c_str()));
+  double step_s = std::atof(argv[8]);
+  int relay_pid = argc > 9 ? std::atoi(argv[9]) : 0;  // optional: the relay's CPU per step
+
+  Receiver receiver(relay, ws);
+  int64_t t0 = mono_ns();
+  receiver.open_all(subs, [&](int) { return room; });
+  double join_s = double(mono_ns() - t0) / 1e9;
+  std::fprintf(stderr, "  %d/%d subscribers ready in %.2f s (%d failed)\n", receiver.ready(), subs,
+               join_s, receiver.failed());
+  std::atomic<bool> stop{false};
+  std::thread loop([&] { receiver.run(stop); });
+  // Let the join-time presence storm drain before measuring.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500 + subs / 5));
+  receiver.take_deliveries();
+
+  Sender sender(relay, room, 4);
+  for (size_t i = 0; i < rates.size(); ++i) {
+    int step = int(i) + 1;
+    int64_t s0 = mono_ns();
+    ProcSample cpu0 = relay_pid ? sample(relay_pid) : ProcSample{};
+    int sent = sender.run_step(step, rates[i], step_s);
+    ProcSample cpu1 = relay_pid ? sample(relay_pid) : ProcSample{};
+    double send_s = double(mono_ns() - s0) / 1e9;
+    // Drain: wait until every delivery arrived or 2 s passed.
+    std::vector<int64_t> lat;
+    uint64_t expected = uint64_t(sent) * uint64_t(receiver.ready() - receiver.closed_after_ready());
+    int64_t deadline = mono_ns() + 2'000'000'000;
+    while (mono_ns() < deadline) {
+      sender.drain();
+      for (const Delivery& d : receiver.take_deliveries())
+        if (d.step == step) lat.push_back(d.latency_ns);
+      if (lat.size() >= expected) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    double p50 = percentile_ms(lat, 50), p90 = percentile_ms(lat, 90), p99 = percentile_ms(lat, 99);
+    double max = lat.empty() ? 0 : double(*std::max_element(lat.begin(), lat.end())) / 1e6;
+    std::printf(
+        "RESULT "
+        "{\"transport\":\"%s\",\"subs\":%d,\"ready\":%d,\"join_s\":%.2f,\"rate\":%.0f,\"sent\":%d,"
+        "\"send_s\":%.2f,\"delivered\":%zu,\"expected\":%llu,\"deliveries_per_s\":%.0f,\"p50_ms\":%"
+        ".3f,"
+        "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"non_2xx\":%llu,\"dropped_subs\":%d,"
+        "\"relay_cpu_pct\":%.1f}\n",
+        ws ? "ws" : "sse", subs, receiver.ready(), join_s, rates[i], sent, send_s, lat.size(),
+        static_cast<unsigned long long>(expected), double(lat.size()) / send_s, p50, p90, p99, max,
+        static_cast<unsigned long long>(sender.non_2xx()), receiver.closed_after_ready(),
+        relay_pid ? cpu_pct(cpu0, cpu1) : 0.0);
+    std::fflush(stdout);
+    if (p99 >= 50 || lat.size() < expected || receiver.closed_after_ready() > 0) break;
+  }
+  stop = true;
+  loop.join();
+  receiver.close_all();
+  return 0;
 }
 
 int idle(int argc, char** argv) {
@@ -544,8 +549,9 @@ int main(int argc, char** argv) {
   std::string_view mode = argc > 1 ? argv[1] : "";
   int rc = mode == "fanout" ? fanout(argc, argv) : mode == "idle" ? idle(argc, argv) : 1;
   if (rc == 1)
-    std::fprintf(stderr,
-                 "usage: fanout_receiver fanout HOST PORT ROOM sse|ws SUBS RATES STEP_S\n"
-                 "       fanout_receiver idle HOST PORT sse|ws TOTAL PER_ROOM HOLD_S RELAY_PID\n");
+    std::fprintf(
+        stderr,
+        "usage: fanout_receiver fanout HOST PORT ROOM sse|ws SUBS RATES STEP_S [RELAY_PID]\n"
+        "       fanout_receiver idle HOST PORT sse|ws TOTAL PER_ROOM HOLD_S RELAY_PID\n");
   return rc;
 }

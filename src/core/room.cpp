@@ -62,6 +62,9 @@ Result<MessagePtr> Room::append(MessageDraft draft, int64_t now_ms, bool lock_fi
   last_assigned_seq_ = m->seq;
   reserve_seqs_if_needed();
   room_bytes_ += bytes;
+  if (m->ttl_ms && *m->ttl_ms > 0) {
+    next_ttl_expiry_ms_ = std::min(next_ttl_expiry_ms_, static_cast<double>(m->ts) + *m->ttl_ms);
+  }
   buffer_.push_back(m);
   prune(now_ms);
   last_active_ms_ = now_ms;
@@ -188,14 +191,26 @@ void Room::drop_message_front() {
 void Room::prune(int64_t now_ms) {
   const int64_t oldest_allowed = now_ms - limits_.room_buffer_max_age_ms;
   while (!buffer_.empty() && buffer_.front()->ts < oldest_allowed) drop_message_front();
-  std::size_t released = 0;
-  std::erase_if(buffer_, [&](const MessagePtr& m) {
-    if (!m->expired(now_ms)) return false;
-    released += m->accounted_bytes;
-    return true;
-  });
-  room_bytes_ -= static_cast<int64_t>(released);
-  budget_.release(static_cast<int64_t>(released));
+  // The TTL pass scans the whole buffer (up to 2000 messages), so it runs only once the
+  // earliest TTL may have elapsed: most posts carry no ttl_ms and used to pay that scan on
+  // every accepted post (7 % of the relay's instructions in bench/callgrind_guard.py).
+  if (static_cast<double>(now_ms) >= next_ttl_expiry_ms_) {
+    std::size_t released = 0;
+    double next = kNoTtl;
+    std::erase_if(buffer_, [&](const MessagePtr& m) {
+      if (!m->expired(now_ms)) {
+        if (m->ttl_ms && *m->ttl_ms > 0) {
+          next = std::min(next, static_cast<double>(m->ts) + *m->ttl_ms);
+        }
+        return false;
+      }
+      released += m->accounted_bytes;
+      return true;
+    });
+    next_ttl_expiry_ms_ = next;
+    room_bytes_ -= static_cast<int64_t>(released);
+    budget_.release(static_cast<int64_t>(released));
+  }
   while (buffer_.size() > static_cast<std::size_t>(limits_.room_buffer_max)) drop_message_front();
   heartbeats_.prune(now_ms, limits_.heartbeat_visible_ms);
 }

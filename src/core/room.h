@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -140,6 +141,10 @@ class Room {
   SeqReservations* reservations_;
   int64_t reserved_until_ = 0;  // seqs below this are durably reserved
 
+  // The earliest ts + ttl_ms among buffered messages, or kNoTtl; may be earlier than the true
+  // one after messages left from the front (then the next prune rescans and refreshes it).
+  static constexpr double kNoTtl = std::numeric_limits<double>::infinity();
+  double next_ttl_expiry_ms_ = kNoTtl;
   std::deque<MessagePtr> buffer_;
   std::vector<StreamMember> members_;  // join order
   Heartbeats heartbeats_;

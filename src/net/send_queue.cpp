@@ -16,7 +16,8 @@ PushResult SendQueue::push(SharedBytes bytes, bool counted) {
 std::size_t SendQueue::front_batch(std::vector<boost::asio::const_buffer>& out,
                                    std::size_t max_items, std::size_t max_bytes) const {
   std::size_t n = 0, bytes = 0;
-  for (const Item& it : items_) {
+  for (std::size_t i = head_; i < items_.size(); ++i) {
+    const Item& it = items_[i];
     if (n == max_items || (n > 0 && bytes + it.bytes.bytes.size() > max_bytes)) break;
     out.emplace_back(it.bytes.bytes.data(), it.bytes.bytes.size());
     bytes += it.bytes.bytes.size();
@@ -26,10 +27,17 @@ std::size_t SendQueue::front_batch(std::vector<boost::asio::const_buffer>& out,
 }
 
 void SendQueue::pop(std::size_t n) {
-  for (std::size_t i = 0; i < n && !items_.empty(); ++i) {
-    if (items_.front().counted)
-      live_bytes_ -= static_cast<int64_t>(items_.front().bytes.bytes.size());
-    items_.pop_front();
+  for (std::size_t i = 0; i < n && !empty(); ++i, ++head_) {
+    Item& it = items_[head_];
+    if (it.counted) live_bytes_ -= static_cast<int64_t>(it.bytes.bytes.size());
+    it.bytes = {};  // release the shared event now, not when the queue drains
+  }
+  if (empty()) {
+    std::vector<Item>().swap(items_);
+    head_ = 0;
+  } else if (head_ > 64 && head_ * 2 > items_.size()) {
+    items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
   }
 }
 

@@ -6,7 +6,6 @@
 #include <boost/asio/buffer.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,8 +34,8 @@ class SendQueue {
   // `counted` entries are live traffic and count towards the bound; uncounted ones (a
   // connect-time replay, §20.15a) are only paced by the socket.
   PushResult push(SharedBytes bytes, bool counted);
-  bool empty() const { return items_.empty(); }
-  std::size_t size() const { return items_.size(); }
+  bool empty() const { return head_ == items_.size(); }
+  std::size_t size() const { return items_.size() - head_; }
   int64_t live_bytes() const { return live_bytes_; }
 
   // Buffers for one gathered write of up to `max_items` entries / about `max_bytes`.
@@ -51,7 +50,11 @@ class SendQueue {
     SharedBytes bytes;
     bool counted;
   };
-  std::deque<Item> items_;
+  // A vector read from `head_` rather than a std::deque: libstdc++'s deque allocates ~600
+  // bytes even when empty, and most connections are idle with nothing queued. The storage is
+  // released whenever the queue drains.
+  std::vector<Item> items_;
+  std::size_t head_ = 0;
   int64_t live_bytes_ = 0;
   const int64_t max_live_bytes_;
   bool closed_ = false;

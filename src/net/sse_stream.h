@@ -1,6 +1,7 @@
 // A Server-Sent Events response held open (ROOMS.md §6.2): a chunked HTTP/1.1 body to
 // which events are appended as they come. Queued events go out in one gathered write per
-// socket-ready cycle, framed as a single chunk. A background read notices the client
+// socket-ready cycle (deferred behind the work already queued on the thread), framed as a
+// single chunk. A background read notices the client
 // hanging up at once; a timer writes the keepalive comment.
 #pragma once
 
@@ -40,6 +41,7 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   boost::asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
+  void schedule_flush();
   void write_more();
   void on_written(boost::system::error_code ec, std::size_t items);
   void read_until_eof();
@@ -56,6 +58,7 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   std::array<char, 24> chunk_header_{};
   std::array<char, 256> read_sink_{};
   bool writing_ = false;
+  bool flush_scheduled_ = false;
   bool finishing_ = false;
   bool done_ = false;
 };

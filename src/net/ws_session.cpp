@@ -34,15 +34,27 @@ void WsSession::start(std::function<void(std::string_view)> on_message,
   write_next();
 }
 
+namespace {
+// Idle sessions are most of the relay's memory, and Beast's async_read prepares a 1.5 KiB
+// buffer before any byte arrives: wait with a small one, grow it only while a message is
+// arriving (Beast still enforces read_message_max), release it after each message.
+constexpr std::size_t kIdleReadBytes = 256;
+constexpr std::size_t kBusyReadBytes = 16 * 1024;
+}  // namespace
+
 void WsSession::read_next() {
-  ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    if (ec) return self->closed();
-    auto data = self->read_buffer_.cdata();
-    std::string_view text(static_cast<const char*>(data.data()), data.size());
-    if (self->on_message_) self->on_message_(text);
-    self->read_buffer_.consume(self->read_buffer_.size());
-    if (!self->done_) self->read_next();
-  });
+  const std::size_t limit = read_buffer_.size() == 0 ? kIdleReadBytes : kBusyReadBytes;
+  ws_.async_read_some(read_buffer_, limit,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->closed();
+                        if (!self->ws_.is_message_done()) return self->read_next();
+                        auto data = self->read_buffer_.cdata();
+                        std::string_view text(static_cast<const char*>(data.data()), data.size());
+                        if (self->on_message_) self->on_message_(text);
+                        self->read_buffer_.clear();
+                        self->read_buffer_.shrink_to_fit();
+                        if (!self->done_) self->read_next();
+                      });
 }
 
 PushResult WsSession::push(SharedBytes json, bool counted) {

@@ -15,6 +15,7 @@
 
 #include "net/http_types.h"
 #include "net/send_queue.h"
+#include "net/write_coalescing_stream.h"
 
 namespace b2b::net {
 
@@ -48,7 +49,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void write_next();
   void closed();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  // Writes are batched per socket (write_coalescing_stream.h): a fan-out burst costs one
+  // syscall per subscriber, not one per message.
+  boost::beast::websocket::stream<WriteCoalescingStream> ws_;
   boost::beast::flat_buffer read_buffer_;
   SendQueue queue_;
   std::function<void(std::string_view)> on_message_;

@@ -222,6 +222,33 @@ TEST_F(RoomTest, AppendPrunesExpiredMessages) {
   EXPECT_EQ(left[0]->seq, 1001);
 }
 
+// The TTL pass is skipped until the earliest expiry is due; a later message with a shorter
+// TTL must bring that time forward, and messages that left from the front must not hide one.
+TEST_F(RoomTest, ShorterTtlPostedLaterStillExpiresOnTime) {
+  post(2000, ttl_draft(100'000));  // expires at 102000
+  post(3000, ttl_draft(30'000));   // expires at 33000, earlier
+  room.prune(32'999);
+  EXPECT_EQ(room.messages_after(0, 10).size(), 2u);
+  room.prune(33'000);
+  auto left = room.messages_after(0, 10);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0]->seq, 1000);
+  room.prune(102'000);
+  EXPECT_TRUE(room.messages_after(0, 10).empty());
+  EXPECT_EQ(budget.used(), 0);
+}
+
+TEST_F(RoomTest, TtlMessageBehindOnesDroppedByTheCountCapStillExpires) {
+  post(2000, ttl_draft(30'000));  // expires at 32000; pushed out by the count cap below
+  post(2000, ttl_draft(60'000));  // expires at 62000
+  for (int i = 0; i < 4; ++i) post(2000);
+  ASSERT_EQ(room.messages_after(0, 10).size(), 5u);
+  room.prune(32'000);  // the earliest expiry left with its message: nothing else is due yet
+  EXPECT_EQ(room.messages_after(0, 10).size(), 5u);
+  room.prune(62'000);
+  EXPECT_EQ(room.messages_after(0, 10).size(), 4u);
+}
+
 TEST_F(RoomTest, MessagesAfterFiltersAndLimits) {
   for (int i = 0; i < 5; ++i) post(2000);
   auto after = room.messages_after(1001, 100);

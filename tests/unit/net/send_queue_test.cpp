@@ -55,6 +55,25 @@ TEST(SendQueue, PopReleasesOnlyCountedBytes) {
   EXPECT_EQ(q.live_bytes(), 0);
 }
 
+TEST(SendQueue, BatchesFollowPushOrderAcrossPartialPopsAndRefills) {
+  SendQueue q(1'000'000);
+  for (int i = 0; i < 200; ++i)
+    ASSERT_EQ(q.push(bytes(1, char('a' + i % 26)), true), PushResult::kQueued);
+  std::vector<boost::asio::const_buffer> out;
+  q.pop(150);  // far enough to compact the storage
+  ASSERT_EQ(q.push(bytes(1, '!'), true), PushResult::kQueued);
+  EXPECT_EQ(q.size(), 51u);
+  EXPECT_EQ(q.front_batch(out, 100, 1'000'000), 51u);
+  EXPECT_EQ(*static_cast<const char*>(out.front().data()), char('a' + 150 % 26));
+  EXPECT_EQ(*static_cast<const char*>(out.back().data()), '!');
+  EXPECT_EQ(q.live_bytes(), 51);
+  q.pop(51);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.live_bytes(), 0);
+  ASSERT_EQ(q.push(bytes(2), true), PushResult::kQueued);  // usable again once drained
+  EXPECT_EQ(q.size(), 1u);
+}
+
 TEST(SendQueue, ClosedQueueRefuses) {
   SendQueue q(10);
   ASSERT_EQ(q.push(bytes(1), true), PushResult::kQueued);

@@ -1,0 +1,73 @@
+#include "net/write_coalescing_stream.h"
+
+#include <boost/asio/write.hpp>
+
+namespace b2b::net {
+
+namespace {
+// A batch this large goes out without waiting for more writes to join it.
+constexpr std::size_t kEagerFlushBytes = 16 * 1024;
+}  // namespace
+
+void WriteCoalescingStream::schedule_flush() {
+  State& st = *state_;
+  if (st.writing) return;  // the running batch's completion flushes what accumulates
+  if (st.flush_posted) {
+    st.appended_since_post = true;
+    return;
+  }
+  st.flush_posted = true;
+  st.appended_since_post = false;
+  boost::asio::post(get_executor(), [this, state = state_] {
+    if (!state->alive) return;
+    // More writes joined since the flush was posted (a session draining its queue, a room
+    // fanning out the next post): let them finish joining unless the batch is already big.
+    if (state->appended_since_post && state->pending.size() < kEagerFlushBytes) {
+      state->flush_posted = false;
+      return schedule_flush();
+    }
+    state->flush_posted = false;
+    flush();
+  });
+}
+
+void WriteCoalescingStream::flush() {
+  State& st = *state_;
+  if (st.writing || st.pending.empty()) return;
+  st.sending.swap(st.pending);
+  st.writing = true;
+  boost::asio::async_write(next_, boost::asio::buffer(st.sending),
+                           [this, state = state_](error_code ec, std::size_t) {
+                             if (!state->alive) return;
+                             on_batch_written(ec);
+                           });
+}
+
+void WriteCoalescingStream::on_batch_written(error_code ec) {
+  State& st = *state_;
+  st.writing = false;
+  // Idle connections are most of the relay's memory: keep no batch buffer between bursts.
+  std::vector<char>().swap(st.sending);
+  if (ec && !st.error) st.error = ec;
+  if (st.blocked_writer) {
+    auto [handler, n] = std::move(*st.blocked_writer);
+    st.blocked_writer.reset();
+    complete(std::move(handler), st.error, st.error ? std::size_t{0} : n);
+  }
+  if (!st.error && !st.pending.empty()) return flush();
+  if (st.pending.empty() || st.error) {
+    if (st.error) std::vector<char>().swap(st.pending);
+    if (auto done = std::move(st.on_drained)) complete(std::move(done), st.error);
+  }
+}
+
+void WriteCoalescingStream::wait_drained(std::function<void(error_code)> done) {
+  State& st = *state_;
+  if (st.error || (!st.writing && st.pending.empty())) {
+    return complete(std::move(done), st.error);
+  }
+  st.on_drained = std::move(done);
+  if (!st.writing && !st.flush_posted) flush();
+}
+
+}  // namespace b2b::net

@@ -1,0 +1,137 @@
+// The layer between Beast's websocket::stream and the TCP stream of a WebSocket session.
+// Beast writes every WebSocket message (and every control frame) with writes of its own, so a
+// busy room's fan-out cost one send syscall — and one loopback/NIC transmit — per message per
+// subscriber. This layer copies what Beast writes into one buffer and hands the socket
+// everything accumulated in one write, issued once the writes queued behind it on this thread
+// have run (DESIGN.md principle 2: serialize once, send many; here: send in batches).
+//
+// Ordering is preserved for every byte Beast writes (messages, pings, pongs, close frames),
+// since all of them pass through the same buffer. A write completes at once while fewer than
+// kHighWaterBytes wait; beyond that it completes when the socket has taken the batch, so the
+// session's own send-queue bound still finds slow consumers. Beast's teardown (after a close
+// frame) waits for the buffer to drain before the socket is shut down.
+//
+// Everything runs on the session's executor (one shard thread), like the stream above it.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace b2b::net {
+
+class WriteCoalescingStream {
+ public:
+  using next_layer_type = boost::beast::tcp_stream;
+  using executor_type = next_layer_type::executor_type;
+  using error_code = boost::system::error_code;
+  static constexpr std::size_t kHighWaterBytes = 64 * 1024;
+
+  explicit WriteCoalescingStream(boost::asio::ip::tcp::socket socket)
+      : next_(std::move(socket)), state_(std::make_shared<State>()) {}
+  ~WriteCoalescingStream() { state_->alive = false; }
+  WriteCoalescingStream(const WriteCoalescingStream&) = delete;
+  WriteCoalescingStream& operator=(const WriteCoalescingStream&) = delete;
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  next_layer_type& next_layer() noexcept { return next_; }
+  const next_layer_type& next_layer() const noexcept { return next_; }
+
+  template <class MutableBuffers, class Handler>
+  auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    return next_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+
+  template <class ConstBuffers, class Handler>
+  auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    return boost::asio::async_initiate<Handler, void(error_code, std::size_t)>(
+        [this](auto h, const ConstBuffers& b) { accept_write(b, std::move(h)); }, handler, buffers);
+  }
+
+  // Calls `done` on this executor once every accepted byte has been handed to the socket
+  // (or the socket failed).
+  template <class Handler>
+  void async_wait_drained(Handler done) {
+    wait_drained(erase<void(error_code)>(std::move(done)));
+  }
+
+ private:
+  struct State {
+    std::vector<char> pending;  // accepted, not yet handed to the socket
+    std::vector<char> sending;  // the batch being written
+    bool writing = false;
+    bool flush_posted = false;
+    bool appended_since_post = false;
+    bool alive = true;
+    error_code error;
+    std::optional<std::pair<std::function<void(error_code, std::size_t)>, std::size_t>>
+        blocked_writer;
+    std::function<void(error_code)> on_drained;
+  };
+
+  // Stores a move-only completion handler in a std::function (asio's any_completion_handler
+  // recurses when moved in Boost 1.81).
+  template <class Signature, class Handler>
+  static std::function<Signature> erase(Handler handler) {
+    auto held = std::make_shared<Handler>(std::move(handler));
+    return [held](auto... args) { std::move (*held)(args...); };
+  }
+
+  template <class ConstBuffers, class Handler>
+  void accept_write(const ConstBuffers& buffers, Handler handler) {
+    State& st = *state_;
+    const std::size_t n = boost::asio::buffer_size(buffers);
+    if (st.error) return complete(std::move(handler), st.error, 0);
+    const std::size_t old = st.pending.size();
+    st.pending.resize(old + n);
+    boost::asio::buffer_copy(boost::asio::buffer(st.pending.data() + old, n), buffers);
+    schedule_flush();
+    if (st.pending.size() + st.sending.size() <= kHighWaterBytes) {
+      return complete(std::move(handler), error_code{}, n);
+    }
+    // Resumed when a batch is written.
+    st.blocked_writer.emplace(erase<void(error_code, std::size_t)>(std::move(handler)), n);
+  }
+
+  template <class Handler, class... Args>
+  void complete(Handler handler, Args... args) {
+    // Every handler here belongs to this shard's single-threaded executor.
+    boost::asio::post(get_executor(),
+                      [h = std::move(handler), args...]() mutable { std::move(h)(args...); });
+  }
+
+  void wait_drained(std::function<void(error_code)> done);
+  void schedule_flush();
+  void flush();
+  void on_batch_written(error_code ec);
+
+  next_layer_type next_;
+  std::shared_ptr<State> state_;
+};
+
+// Beast closes a WebSocket with a teardown of the layer under it: drain first, then shut the
+// TCP stream down as Beast does for a plain tcp_stream.
+template <class TeardownHandler>
+void async_teardown(boost::beast::role_type role, WriteCoalescingStream& stream,
+                    TeardownHandler&& handler) {
+  stream.async_wait_drained([&stream, role, h = std::forward<TeardownHandler>(handler)](
+                                boost::system::error_code) mutable {
+    using boost::beast::websocket::async_teardown;
+    async_teardown(role, stream.next_layer().socket(), std::move(h));
+  });
+}
+
+inline void teardown(boost::beast::role_type role, WriteCoalescingStream& stream,
+                     boost::system::error_code& ec) {
+  using boost::beast::websocket::teardown;
+  teardown(role, stream.next_layer().socket(), ec);
+}
+
+}  // namespace b2b::net
