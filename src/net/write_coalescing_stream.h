@@ -52,7 +52,8 @@ class WriteCoalescingStream {
   template <class ConstBuffers, class Handler>
   auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
     return boost::asio::async_initiate<Handler, void(error_code, std::size_t)>(
-        [this](auto h, const ConstBuffers& b) { accept_write(b, std::move(h)); }, handler, buffers);
+        [this](auto h, const ConstBuffers& b) { this->accept_write(b, std::move(h)); }, handler,
+        buffers);
   }
 
   // Calls `done` on this executor once every accepted byte has been handed to the socket
