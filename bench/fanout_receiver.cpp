@@ -460,8 +460,17 @@ int fanout(int argc, char** argv) {
                join_s, receiver.failed());
   std::atomic<bool> stop{false};
   std::thread loop([&] { receiver.run(stop); });
-  // Let the join-time presence storm drain before measuring.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500 + subs / 5));
+  // Every join broadcast a presence event to the whole room (O(N²) events for N joiners):
+  // measure only once that storm has drained, i.e. no byte arrived for 300 ms (at most 120 s).
+  for (uint64_t last = receiver.bytes(), quiet_ms = 0, waited_ms = 0;
+       quiet_ms < 300 && waited_ms < 120'000; waited_ms += 50) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const uint64_t now_bytes = receiver.bytes();
+    quiet_ms = now_bytes == last ? quiet_ms + 50 : 0;
+    last = now_bytes;
+  }
+  const double settle_s = double(mono_ns() - t0) / 1e9;
+  std::fprintf(stderr, "  presence storm drained %.2f s after the first connect\n", settle_s);
   receiver.take_deliveries();
 
   Sender sender(relay, room, 4);
@@ -487,15 +496,16 @@ int fanout(int argc, char** argv) {
     double max = lat.empty() ? 0 : double(*std::max_element(lat.begin(), lat.end())) / 1e6;
     std::printf(
         "RESULT "
-        "{\"transport\":\"%s\",\"subs\":%d,\"ready\":%d,\"join_s\":%.2f,\"rate\":%.0f,\"sent\":%d,"
+        "{\"transport\":\"%s\",\"subs\":%d,\"ready\":%d,\"join_s\":%.2f,\"settle_s\":%.2f,\"rate\":"
+        "%.0f,\"sent\":%d,"
         "\"send_s\":%.2f,\"delivered\":%zu,\"expected\":%llu,\"deliveries_per_s\":%.0f,\"p50_ms\":%"
         ".3f,"
         "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"non_2xx\":%llu,\"dropped_subs\":%d,"
         "\"relay_cpu_pct\":%.1f}\n",
-        ws ? "ws" : "sse", subs, receiver.ready(), join_s, rates[i], sent, send_s, lat.size(),
-        static_cast<unsigned long long>(expected), double(lat.size()) / send_s, p50, p90, p99, max,
-        static_cast<unsigned long long>(sender.non_2xx()), receiver.closed_after_ready(),
-        relay_pid ? cpu_pct(cpu0, cpu1) : 0.0);
+        ws ? "ws" : "sse", subs, receiver.ready(), join_s, settle_s, rates[i], sent, send_s,
+        lat.size(), static_cast<unsigned long long>(expected), double(lat.size()) / send_s, p50,
+        p90, p99, max, static_cast<unsigned long long>(sender.non_2xx()),
+        receiver.closed_after_ready(), relay_pid ? cpu_pct(cpu0, cpu1) : 0.0);
     std::fflush(stdout);
     if (p99 >= 50 || lat.size() < expected || receiver.closed_after_ready() > 0) break;
   }
