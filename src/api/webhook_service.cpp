@@ -67,14 +67,19 @@ WebhookService::~WebhookService() {
 }
 
 void WebhookService::start() {
-  // OpenSSL's set-up and the system CA bundle (every certificate parsed, ~40 ms) are done on
-  // the webhook thread, before its first delivery, so that they do not delay start-up.
-  thread_ = std::thread([this] {
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+// OpenSSL's set-up and the system CA bundle (every certificate parsed: ~40 ms and ~250 M
+// instructions) wait for the first delivery, on the webhook thread: most relays have no
+// webhook, and none should start slower for them.
+boost::asio::ssl::context& WebhookService::tls() {
+  if (!tls_) {
     tls_.emplace(boost::asio::ssl::context::tls_client);
     tls_->set_verify_mode(boost::asio::ssl::verify_peer);
     tls_->set_default_verify_paths();
-    io_.run();
-  });
+  }
+  return *tls_;
 }
 
 void WebhookService::stop() {
@@ -162,7 +167,7 @@ void WebhookService::verify_then(std::string url, std::function<void(core::Resul
   req.target = parsed.value().target;
   req.target += (req.target.find('?') == std::string::npos ? "?" : "&");
   req.target += "challenge=" + challenge;
-  HookClient client{io_, *tls_, settings_.allow_private};
+  HookClient client{io_, tls(), settings_.allow_private};
   send_hook_request(
       client, parsed.value(), std::move(req), kVerifyTimeout,
       [next = std::move(next), challenge, target = parsed.value()](auto result) {
@@ -403,7 +408,7 @@ void WebhookService::attempt(Delivery& delivery) {
                  {"X-Bot2Bot-Delivery", rec.id},
                  {"X-Bot2Bot-Timestamp", std::to_string(core::wall_clock_ms())}};
   ++in_flight_;
-  HookClient client{io_, *tls_, settings_.allow_private};
+  HookClient client{io_, tls(), settings_.allow_private};
   send_hook_request(client, hook.url, std::move(req), kDeliveryTimeout,
                     [this, id = rec.id, hook_id = rec.hook_id](auto result) {
                       finish_attempt(id, hook_id, std::move(result));

@@ -102,6 +102,7 @@ class WebhookService {
                     store::Done persisted);
   void schedule(const std::string& id, int64_t at_ms);
   void pump();
+  boost::asio::ssl::context& tls();
   void attempt(Delivery& delivery);
   void finish_attempt(const std::string& id, const std::string& hook_id,
                       core::Result<HookResponse> result);
@@ -114,8 +115,7 @@ class WebhookService {
   std::atomic<std::size_t> room_hooks_{0};
 
   boost::asio::io_context io_;
-  // Created on the webhook thread when it starts (OpenSSL's set-up and the CA bundle cost
-  // ~40 ms that the relay's start-up need not wait for); used only on that thread.
+  // Created by tls() at the first delivery; used only on the webhook thread.
   std::optional<boost::asio::ssl::context> tls_;
   std::unordered_map<std::string, Hook> hooks_;                        // by hook id
   std::unordered_map<std::string, std::string> dm_hook_of_;            // handle -> hook id
