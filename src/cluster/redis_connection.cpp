@@ -232,10 +232,55 @@ void RedisConnection::handshake() {
            if (!self || self->ctx_ != c || self->state_ != State::kHandshake) return;
            if (!r && failed->empty()) *failed = name + ": " + r.error().detail;
            if (!last) return;
-           if (failed->empty()) return self->became_ready();
+           if (failed->empty()) return self->handshake_done();
            spdlog::warn("redis {}:{}: {}", self->endpoint_.host, self->endpoint_.port, *failed);
            redisAsyncDisconnect(self->ctx_);  // on_disconnect schedules the retry
          });
+  }
+}
+
+void RedisConnection::subscribe(std::vector<std::string> channels, RedisMessageHandler handler) {
+  channels_ = std::move(channels);
+  on_message_ = std::move(handler);
+}
+
+void RedisConnection::handshake_done() {
+  if (channels_.empty()) return became_ready();
+  // hiredis keeps one callback per channel and runs it for the confirmation and for every
+  // message; it also runs it with a null reply when the context is freed (ignored there).
+  confirmed_ = 0;
+  std::vector<const char*> argv{"SUBSCRIBE"};
+  for (const std::string& c : channels_) argv.push_back(c.c_str());
+  if (redisAsyncCommandArgv(ctx_, &RedisConnection::on_subscription, nullptr,
+                            static_cast<int>(argv.size()), argv.data(), nullptr) != REDIS_OK) {
+    redisAsyncDisconnect(ctx_);  // on_disconnect schedules the retry
+  }
+}
+
+void RedisConnection::on_subscription(redisAsyncContext* ac, void* reply, void* /*privdata*/) {
+  if (reply == nullptr || ac->data == nullptr) return;
+  auto* self = static_cast<RedisConnection*>(ac->data);
+  if (self->ctx_ != ac) return;
+  RedisReply r = copy_reply(*static_cast<redisReply*>(reply));
+  // ["subscribe", channel, count] or ["message", channel, payload]
+  if (r.type != RedisReply::Type::kArray || r.elements.size() != 3) return;
+  const std::string& kind = r.elements[0].str;
+  if (kind == "subscribe" && self->state_ == State::kHandshake) {
+    if (++self->confirmed_ == self->channels_.size()) {
+      // Posted, not run here: we are inside hiredis's read handler.
+      asio::post(self->executor_, [weak = self->weak_from_this(), ac] {
+        auto s = weak.lock();
+        if (s && s->ctx_ == ac && s->state_ == State::kHandshake) s->became_ready();
+      });
+    }
+  } else if (kind == "message" && self->on_message_) {
+    asio::post(self->executor_,
+               [weak = self->weak_from_this(), channel = std::move(r.elements[1].str),
+                payload = std::move(r.elements[2].str)]() mutable {
+                 auto s = weak.lock();
+                 if (s && s->state_ == State::kReady)
+                   s->on_message_(std::move(channel), std::move(payload));
+               });
   }
 }
 
@@ -278,7 +323,7 @@ void RedisConnection::schedule_reconnect() {
 }
 
 void RedisConnection::command(std::vector<std::string> args, RedisCallback done) {
-  if (args.empty() || is_subscription(args[0])) {
+  if (args.empty() || is_subscription(args[0]) || !channels_.empty()) {
     asio::post(executor_, [done = std::move(done)] {
       done(core::Error{kRedisError, "empty command, or a subscription (not supported here)"});
     });

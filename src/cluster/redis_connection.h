@@ -13,6 +13,10 @@
 // so that many nodes do not reconnect in step. After each (re)connect — AUTH and SELECT done —
 // the on_ready handler runs: the place to reload scripts and resubscribe.
 //
+// Subscriber mode (subscribe(), before start()): the connection SUBSCRIBEs after every
+// (re)connect and hands each message to a handler; on_ready runs once the subscription is
+// confirmed, so a handler that resyncs there misses nothing published after that point.
+//
 // Threading: create, use and destroy it on one executor (a strand or a one-thread io_context).
 // Reply callbacks are posted to that executor, never run inside hiredis, so a callback may
 // issue commands or stop the connection.
@@ -41,6 +45,7 @@ inline constexpr const char* kRedisUnavailable = "redis unavailable";  // not co
 inline constexpr const char* kRedisError = "redis error";  // Redis answered an error reply
 
 using RedisCallback = std::function<void(core::Result<RedisReply>)>;
+using RedisMessageHandler = std::function<void(std::string channel, std::string payload)>;
 
 class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
  public:
@@ -62,6 +67,11 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
 
   // Runs after every successful (re)connect, on the executor.
   void on_ready(std::function<void()> handler) { on_ready_ = std::move(handler); }
+  // Makes this a subscriber connection; call before start(). After every (re)connect it
+  // SUBSCRIBEs to `channels` and becomes ready (on_ready) when Redis confirmed them all; each
+  // message then runs `handler` on the executor. command() is refused from then on: a
+  // subscribed connection takes no other commands.
+  void subscribe(std::vector<std::string> channels, RedisMessageHandler handler);
   // Starts connecting (and keeps reconnecting until stop()).
   void start();
   // Closes the connection; pending commands fail with kRedisUnavailable. No reconnect follows.
@@ -84,6 +94,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   void connect();
   void attach(redisAsyncContext* ctx, const boost::asio::ip::tcp::endpoint& peer);
   void handshake();
+  void handshake_done();
   void became_ready();
   void connection_lost(const std::string& why);
   void schedule_reconnect();
@@ -93,6 +104,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   static void on_connect(const redisAsyncContext* ac, int status);
   static void on_disconnect(const redisAsyncContext* ac, int status);
   static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_subscription(redisAsyncContext* ac, void* reply, void* privdata);
 
   boost::asio::any_io_executor executor_;
   RedisEndpoint endpoint_;
@@ -105,6 +117,9 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   std::chrono::milliseconds backoff_;
   uint64_t connects_ = 0;
   std::function<void()> on_ready_;
+  std::vector<std::string> channels_;  // subscriber mode when not empty
+  RedisMessageHandler on_message_;
+  std::size_t confirmed_ = 0;  // channels confirmed since the last connect
 };
 
 }  // namespace b2b::cluster
