@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "cluster/redis_store.h"
@@ -95,7 +96,7 @@ TEST(RedisStoreFaults, AcknowledgedWritesSurviveAKill9OfRedis) {
     });
     std::this_thread::sleep_for(300ms);
     server.stop(SIGKILL);  // mid-stream: some write is in flight
-    writer.join();  // it stops at the first failed write
+    writer.join();         // it stops at the first failed write
   }
   ASSERT_GT(acknowledged.size(), 50u);
   server.start();
@@ -151,6 +152,30 @@ TEST(RedisStoreFaults, WriteRateOnThisMachine) {
   EXPECT_EQ(ok.load(), kWrites);
   std::printf("[ figures  ] %d pipelined claim-cursor writes in %.3f s: %.0f writes/s\n", kWrites,
               seconds, kWrites / seconds);
+  // Redis's own account of that burst: commands and CPU per write (INFO commandstats).
+  {
+    testing::Loop loop;
+    auto admin =
+        RedisConnection::create(loop.ioc.get_executor(), parse_redis_url(server.url()).value());
+    admin->start();
+    ASSERT_TRUE(loop.until([&] { return admin->ready(); }));
+    auto info = loop.call(*admin, {"INFO", "commandstats"});
+    ASSERT_TRUE(info && *info);
+    std::istringstream lines(info->value().str);
+    for (std::string line; std::getline(lines, line);) {
+      // cmdstat_hset:calls=20000,usec=12345,usec_per_call=0.62,...
+      for (const char* cmd : {"evalsha", "eval", "hset", "sadd", "publish"}) {
+        const std::string prefix = std::string("cmdstat_") + cmd + ":calls=";
+        if (!line.starts_with(prefix)) continue;
+        const long long calls = std::stoll(line.substr(prefix.size()));
+        const auto per = line.find("usec_per_call=");
+        std::printf("[ figures  ] per claim-cursor write: %.2f %s at %s us\n",
+                    static_cast<double>(calls) / kWrites, cmd,
+                    line.substr(per + 14, line.find(',', per) - per - 14).c_str());
+      }
+    }
+    admin->stop();
+  }
   // One at a time (each waits for its Done): the round-trip-bound rate.
   constexpr int kSerial = 2'000;
   const auto serial_start = Clock::now();
