@@ -27,9 +27,9 @@ core::Error closed_error() {
   return core::Error{"storage error", "the store is closed"};
 }
 
-// What a failed Redis command means for the caller. The detail never holds user data: a Redis
-// error keeps only its code (ERR, WRONGTYPE, …).
-core::Error storage_error(const core::Error& e) {
+}  // namespace
+
+core::Error storage_error_from_redis(const core::Error& e) {
   if (e.error == kRedisUnavailable) {
     return core::Error{"storage error", "redis unavailable: " + e.detail};
   }
@@ -41,6 +41,8 @@ core::Error storage_error(const core::Error& e) {
   }
   return core::Error{"storage error", "redis: " + e.error};
 }
+
+namespace {
 
 std::string num(int64_t v) {
   return std::to_string(v);
@@ -90,13 +92,14 @@ core::Result<bool> RedisStore::start(std::chrono::milliseconds timeout) {
   for (;;) {
     Replies ping = batch({{"PING"}});
     if (ping[0]) break;
-    if (std::chrono::steady_clock::now() > deadline) return storage_error(ping[0].error());
+    if (std::chrono::steady_clock::now() > deadline)
+      return storage_error_from_redis(ping[0].error());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   // The first node creates the secret; every later one (and every restart) reads it.
   Replies secret = batch({{"SET", keys::kRoomKeySecret, random_hex(kRoomKeySecretBytes), "NX"},
                           {"GET", keys::kRoomKeySecret}});
-  if (!secret[1]) return storage_error(secret[1].error());
+  if (!secret[1]) return storage_error_from_redis(secret[1].error());
   if (secret[1].value().type != RedisReply::Type::kString || secret[1].value().str.empty()) {
     return core::Error{"storage error", "redis holds no room key secret"};
   }
@@ -151,7 +154,7 @@ void RedisStore::run_write(const RedisScript& script, Command keys, Command args
   script.run(redis_, std::move(keys), std::move(args),
              [this, &script, again_keys = std::move(again_keys), again_args = std::move(again_args),
               repeat, ticket, done = std::move(done)](core::Result<RedisReply> r) mutable {
-               if (!r) return finish(ticket, storage_error(r.error()), done);
+               if (!r) return finish(ticket, storage_error_from_redis(r.error()), done);
                // A sweep that deleted a whole batch may have more to delete.
                if (repeat && r.value().type == RedisReply::Type::kInteger &&
                    r.value().integer >= kSweepBatch) {
@@ -325,7 +328,7 @@ core::Result<store::Snapshot> RedisStore::read_snapshot() {
                          {"ZRANGE", keys::kDeliveries, "0", "-1"}});
   std::vector<std::vector<std::string>> lists;
   for (const auto& r : index) {
-    if (!r) return storage_error(r.error());
+    if (!r) return storage_error_from_redis(r.error());
     auto m = members(r);
     if (!m) return core::Error{"storage error", "unexpected reply to an index read"};
     // Sets come unordered; the snapshot lists are by key. Deliveries stay in zset order
@@ -351,7 +354,7 @@ core::Result<store::Snapshot> RedisStore::read_snapshot() {
   for (const auto& id : deliveries) reads.push_back({"HGETALL", keys::delivery(id)});
   Replies replies = batch(std::move(reads));
   for (const auto& r : replies) {
-    if (!r) return storage_error(r.error());
+    if (!r) return storage_error_from_redis(r.error());
   }
 
   store::Snapshot snap;

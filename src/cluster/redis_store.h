@@ -18,7 +18,6 @@
 // call returns). load(), flush() and close() block: never call them from a Done.
 #pragma once
 
-#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -26,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -79,6 +79,22 @@ class RedisStore final : public store::Store {
   // This node's id in change events (ChangeEvent::node): 8 random hex digits.
   const std::string& node_id() const { return node_id_; }
 
+  // One record as it is now, for a node acting on a change event (change_feed.h) without a
+  // full load(). Asynchronous like the writes: `done` runs on the store's thread with the
+  // record, nullopt when it does not exist (deleted), or the error ("storage error", detail
+  // "redis unavailable: …" while Redis is down). Must not be called after close().
+  template <class T>
+  using ReadDone = std::function<void(core::Result<std::optional<T>>)>;
+  void read_identity(std::string handle, ReadDone<store::IdentityRecord> done);
+  void read_profile(std::string handle, ReadDone<store::ProfileRecord> done);
+  void read_inbox(std::string handle,
+                  std::function<void(core::Result<std::vector<store::DmRecord>>)> done);
+  void read_claim_cursor(std::string handle, std::string room_key,
+                         ReadDone<store::ClaimCursorRecord> done);
+  void read_room_high_water(std::string room_key, ReadDone<store::RoomHighWater> done);
+  void read_webhook(std::string id, ReadDone<store::WebhookRecord> done);
+  void read_webhook_delivery(std::string id, ReadDone<store::WebhookDeliveryRecord> done);
+
  private:
   friend core::Result<std::unique_ptr<RedisStore>> open_redis_store(const RedisEndpoint&,
                                                                     RedisStoreOptions);
@@ -98,6 +114,8 @@ class RedisStore final : public store::Store {
                     std::string id = {}, int64_t seq = 0) const;
   // Sends `commands` pipelined from the store thread and waits for every reply.
   Replies batch(std::vector<Command> commands);
+  // Sends `command` from the store thread; `done` gets the reply or the mapped storage error.
+  void read(Command command, std::function<void(core::Result<RedisReply>)> done);
   core::Result<store::Snapshot> read_snapshot();
 
   boost::asio::io_context ioc_{1};
@@ -116,6 +134,11 @@ class RedisStore final : public store::Store {
   uint64_t writes_ok_ = 0;
   uint64_t writes_failed_ = 0;
 };
+
+// What a failed Redis command (kRedisUnavailable, kRedisError) means for a Store caller:
+// "storage error" with "redis unavailable: …", "storage full" for an OOM answer (maxmemory),
+// else "storage error" with "redis answered <CODE>". The detail never holds user data.
+core::Error storage_error_from_redis(const core::Error& e);
 
 // Connects (waiting up to options.startup_timeout), then reads — or, on the very first node,
 // creates with SET NX — the deployment's room_key secret in Redis, which every node shares.

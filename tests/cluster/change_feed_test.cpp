@@ -209,6 +209,101 @@ TEST(ChangeFeed, ANodeSkipsItsOwnEventsAndOthersReachItWithinMilliseconds) {
   EXPECT_LT(p99, 2e6);  // the contract: other nodes see it within 2 s
 }
 
+// Blocking wrapper around one of RedisStore's asynchronous reads.
+template <class T, class ReadFn>
+core::Result<T> read_now(ReadFn&& read) {
+  std::promise<core::Result<T>> promise;
+  auto future = promise.get_future();
+  read([&promise](core::Result<T> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+TEST(ChangeFeed, AnEventIsEnoughForAnotherNodeToReReadWhatChanged) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  auto a = open_store(server);
+  auto b = open_store(server);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  FeedOnThread feed(server, b->node_id());
+  ASSERT_TRUE(feed.wait_subscribed());
+  const std::string room(32, 'c');
+  IdentityRecord alice = testing::identity("alice");
+  alice.inbox_seq = 1767225600001;
+  ASSERT_TRUE(sync([&](Done d) { a->upsert_identity(alice, d); }));
+  ASSERT_TRUE(sync([&](Done d) { a->upsert_profile(testing::profile("alice"), d); }));
+  ASSERT_TRUE(sync([&](Done d) { a->insert_dm(testing::dm("alice", 3), d); }));
+  ASSERT_TRUE(sync([&](Done d) { a->upsert_claim_cursor({"alice", room, 41, 42}, d); }));
+  ASSERT_TRUE(sync([&](Done d) { a->upsert_room_high_water({room, 77}, d); }));
+  ASSERT_TRUE(sync([&](Done d) { a->upsert_webhook(testing::hook("w1", "alice", room), d); }));
+  ASSERT_TRUE(sync(
+      [&](Done d) { a->upsert_webhook_delivery(testing::delivery("d1", "w1", "pending", 1), d); }));
+  ASSERT_TRUE(feed.wait_events(7));
+
+  using Opt = std::optional<IdentityRecord>;
+  for (const auto& entry : feed.events()) {
+    const ChangeEvent& e = entry.first;  // a plain reference: lambdas below capture it
+    if (e.kind == kChangeIdentity) {
+      auto r = read_now<Opt>([&](auto d) { b->read_identity(e.handle, d); });
+      ASSERT_TRUE(r && r.value());
+      EXPECT_EQ(*r.value(), alice);
+    } else if (e.kind == kChangeProfile) {
+      auto r =
+          read_now<std::optional<ProfileRecord>>([&](auto d) { b->read_profile(e.handle, d); });
+      ASSERT_TRUE(r && r.value());
+      EXPECT_EQ(*r.value(), testing::profile("alice"));
+    } else if (e.kind == kChangeDm) {
+      auto r = read_now<std::vector<DmRecord>>([&](auto d) { b->read_inbox(e.handle, d); });
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r.value(), std::vector<DmRecord>{testing::dm("alice", 3)});
+    } else if (e.kind == kChangeCursor) {
+      auto r = read_now<std::optional<ClaimCursorRecord>>(
+          [&](auto d) { b->read_claim_cursor(e.handle, e.room_key, d); });
+      ASSERT_TRUE(r && r.value());
+      EXPECT_EQ(*r.value(), (ClaimCursorRecord{"alice", room, 41, 42}));
+    } else if (e.kind == kChangeHighWater) {
+      auto r = read_now<std::optional<RoomHighWater>>(
+          [&](auto d) { b->read_room_high_water(e.room_key, d); });
+      ASSERT_TRUE(r && r.value());
+      EXPECT_EQ(r.value()->next_seq, 77);
+    } else if (e.kind == kChangeWebhook) {
+      auto r = read_now<std::optional<WebhookRecord>>([&](auto d) { b->read_webhook(e.id, d); });
+      ASSERT_TRUE(r && r.value());
+      EXPECT_EQ(*r.value(), testing::hook("w1", "alice", room));
+    } else {
+      ASSERT_EQ(e.kind, kChangeDelivery);
+      auto r = read_now<std::optional<WebhookDeliveryRecord>>(
+          [&](auto d) { b->read_webhook_delivery(e.id, d); });
+      ASSERT_TRUE(r && r.value());
+      EXPECT_EQ(*r.value(), testing::delivery("d1", "w1", "pending", 1));
+    }
+  }
+
+  // After the GC every read says "absent".
+  ASSERT_TRUE(sync([&](Done d) { a->delete_identity("alice", d); }));
+  ASSERT_TRUE(feed.wait_events(8));
+  auto gone = read_now<Opt>([&](auto d) { b->read_identity("alice", d); });
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone.value().has_value());
+  auto no_cursor = read_now<std::optional<ClaimCursorRecord>>(
+      [&](auto d) { b->read_claim_cursor("alice", room, d); });
+  ASSERT_TRUE(no_cursor);
+  EXPECT_FALSE(no_cursor.value().has_value());
+  auto no_hook = read_now<std::optional<WebhookRecord>>([&](auto d) { b->read_webhook("w1", d); });
+  ASSERT_TRUE(no_hook);
+  EXPECT_FALSE(no_hook.value().has_value());
+  auto empty = read_now<std::vector<DmRecord>>([&](auto d) { b->read_inbox("alice", d); });
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty.value().empty());
+
+  server.stop();  // reads fail at once while Redis is down
+  std::this_thread::sleep_for(50ms);
+  auto down = read_now<Opt>([&](auto d) { b->read_identity("alice", d); });
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().error, "storage error");
+  EXPECT_TRUE(down.error().detail.starts_with("redis unavailable")) << down.error().detail;
+}
+
 TEST(ChangeFeed, ResubscribesByItselfAfterARedisRestartAndAsksForAResync) {
   REQUIRE_REDIS();
   RedisServer server;
