@@ -20,6 +20,7 @@ class StoredSeqReservations final : public core::SeqReservations {
     ids_.store->upsert_room_high_water(store::RoomHighWater{ids_.room_key(room_id), up_to},
                                        [](core::Result<bool>) {});
   }
+  void await_durable() override { ids_.store->flush(); }
 
  private:
   IdentityServices& ids_;

@@ -58,6 +58,12 @@ Result<MessagePtr> Room::append(MessageDraft draft, int64_t now_ms, bool lock_fi
   while (!buffer_.empty() && room_bytes_ + bytes > limits_.room_max_bytes) drop_message_front();
   if (lock_first) lock_signed_only(now_ms);  // §4.5: announced before the locking message
 
+  if (reservations_ && next_seq_ > now_ms && next_seq_ >= durable_until_) {
+    // Ahead of the clock and of every committed reservation: after a crash now, a restarted
+    // room could hand this seq out again. Wait for the reservation (a burst at creation only).
+    reservations_->await_durable();
+    durable_until_ = reserved_until_;
+  }
   MessagePtr m = make_message(std::move(draft), next_seq_++, now_ms);
   last_assigned_seq_ = m->seq;
   reserve_seqs_if_needed();

@@ -139,7 +139,8 @@ class Room {
   int64_t room_bytes_ = 0;
   uint64_t next_member_id_ = 1;
   SeqReservations* reservations_;
-  int64_t reserved_until_ = 0;  // seqs below this are durably reserved
+  int64_t reserved_until_ = 0;  // seqs below this are reserved (the write may be in flight)
+  int64_t durable_until_ = 0;   // seqs below this are reserved and the write is committed
 
   // The earliest ts + ttl_ms among buffered messages, or kNoTtl; may be earlier than the true
   // one after messages left from the front (then the next prune rescans and refreshes it).

@@ -2,6 +2,10 @@
 // reserves a block of seqs ahead of what it hands out and writes the reservation durably
 // (asynchronously, long before the block runs out); a restarted relay starts every room at
 // or above its last reservation. One durable write per room creation and per half block.
+//
+// A seq at or below the wall clock in ms is safe without any reservation (a restarted room
+// starts at the clock, §2.4). Only a room handing out seqs faster than one per millisecond
+// before its first reservation is durable (a burst right at creation) must wait for it.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +22,8 @@ class SeqReservations {
   virtual int64_t floor_for(std::string_view room_id) = 0;
   // Record durably that seqs below `up_to` may have been handed out (not awaited).
   virtual void reserve(std::string_view room_id, int64_t up_to) = 0;
+  // Blocks until every reserve() made so far is durable (or has failed). Rare: see above.
+  virtual void await_durable() = 0;
 };
 
 }  // namespace b2b::core

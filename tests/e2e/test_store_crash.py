@@ -15,7 +15,8 @@ import requests
 
 from identity_client import (Ident, ack, claim, inbox_all, kill9, put_profile, rand_handle,
                              register, register_ok)
-from relay_client import message_body, new_ip, rand_room, ws_close, ws_next, ws_until_type
+from relay_client import (WsClosed, message_body, new_ip, rand_room, ws_close, ws_next,
+                          ws_until_type)
 
 FAST = ["--room-rate-burst", "100000", "--room-rate-per-sec", "100000",
         "--global-rate-burst", "100000", "--global-rate-per-sec", "100000",
@@ -46,6 +47,10 @@ class Worker(threading.Thread):
             except (requests.ConnectionError, requests.Timeout, ConnectionError, OSError,
                     TimeoutError):
                 return  # the relay is gone: nothing after this was acknowledged
+            except WsClosed as e:
+                if e.code not in (None, 1006):  # a close frame, not a dead peer
+                    self.unexpected.append(repr(e))
+                return
             except Exception as e:  # noqa: BLE001 — surfaced by the test
                 self.unexpected.append(repr(e))
                 return

@@ -315,6 +315,49 @@ TEST(RoomBudget, DestroyingARoomReleasesItsBytes) {
   EXPECT_EQ(budget.used(), 0);
 }
 
+// --- seq reservations across restarts (§20.8) ------------------------------------------
+
+// Counts reservations and waits for durability.
+class CountingReservations : public SeqReservations {
+ public:
+  int64_t floor_for(std::string_view) override { return 0; }
+  void reserve(std::string_view, int64_t up_to) override { reserved.push_back(up_to); }
+  void await_durable() override { ++awaits; }
+  std::vector<int64_t> reserved;
+  int awaits = 0;
+};
+
+TEST(RoomSeqReservations, SeqsAtOrBelowTheClockNeverWaitForTheStore) {
+  RelayLimits limits;
+  ByteBudget budget(limits.global_max_bytes);
+  Metrics metrics;
+  CountingReservations res;
+  Room room("ROOMAA", 5000, 5000, limits, budget, metrics, &res);
+  ASSERT_EQ(res.reserved, (std::vector<int64_t>{5000 + SeqReservations::kBlock}));
+  MessageDraft d;
+  d.ciphertext = "QQ==";
+  d.nonce = kNonce;
+  for (int64_t now = 5000; now < 5100; ++now) ASSERT_TRUE(room.append(d, now).ok());
+  EXPECT_EQ(res.awaits, 0);
+}
+
+TEST(RoomSeqReservations, ABurstAheadOfTheClockWaitsOnceForTheReservation) {
+  RelayLimits limits;
+  ByteBudget budget(limits.global_max_bytes);
+  Metrics metrics;
+  CountingReservations res;
+  Room room("ROOMAA", 5000, 5000, limits, budget, metrics, &res);
+  MessageDraft d;
+  d.ciphertext = "QQ==";
+  d.nonce = kNonce;
+  ASSERT_TRUE(room.append(d, 5000).ok());  // seq 5000 = the clock: safe
+  EXPECT_EQ(res.awaits, 0);
+  // Seq 5001 at ms 5000 could be handed out again by a room restarted at ms 5001.
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(room.append(d, 5000).ok());
+  EXPECT_EQ(res.awaits, 1);
+  EXPECT_EQ(room.next_seq(), 5301);
+}
+
 // --- subscribe: replay, ready, presence (§4.2, §6.2, §6.3, §18.2) -----------------------
 
 TEST_F(RoomTest, SseSubscribeReplaysAfterThenReadyThenPresence) {
