@@ -78,7 +78,20 @@ RedisStore::RedisStore(const RedisEndpoint& endpoint, const RedisStoreOptions& o
   redis_ = RedisConnection::create(ioc_.get_executor(), endpoint, options.connection);
   // A restarted Redis has an empty script cache; EVALSHA would fall back anyway, this saves
   // the first write of each kind a round trip.
-  redis_->on_ready([this] { scripts_.load_all(*redis_); });
+  redis_->on_ready([this] {
+    scripts_.load_all(*redis_);
+    // A Redis that came back without its data (no AOF, a wiped dir) has no secret any more, and
+    // the next node to start would create another one: every room would get a second name.
+    // Nodes that knew it put it back first (NX: all of them hold the same value).
+    if (!known_secret_.empty()) {
+      redis_->command({"SET", keys::kRoomKeySecret, known_secret_, "NX"},
+                      [](core::Result<RedisReply> r) {
+                        if (r && r.value().type == RedisReply::Type::kStatus) {
+                          spdlog::warn("redis had lost the room key secret; restored it");
+                        }
+                      });
+    }
+  });
 }
 
 RedisStore::~RedisStore() {
@@ -104,6 +117,7 @@ core::Result<bool> RedisStore::start(std::chrono::milliseconds timeout) {
     return core::Error{"storage error", "redis holds no room key secret"};
   }
   secret_ = secret[1].value().str;
+  asio::post(ioc_, [this, known = secret_] { known_secret_ = known; });
   return true;
 }
 

@@ -124,6 +124,7 @@ class RedisStore final : public store::Store {
   RedisStoreScripts scripts_;
   std::thread thread_;
   std::string secret_;
+  std::string known_secret_;  // the same, touched only on the store thread (on_ready)
   std::string node_id_;
   bool closed_ = false;  // guarded by mutex_
 

@@ -111,6 +111,35 @@ TEST(RedisStoreFaults, AcknowledgedWritesSurviveAKill9OfRedis) {
               acknowledged.size(), lost);
 }
 
+TEST(RedisStoreFaults, ARedisThatLostItsDataGetsTheRoomKeySecretBack) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  auto running = open_store(server);
+  ASSERT_NE(running, nullptr);
+  {
+    testing::Loop loop;
+    auto admin =
+        RedisConnection::create(loop.ioc.get_executor(), parse_redis_url(server.url()).value());
+    admin->start();
+    ASSERT_TRUE(loop.until([&] { return admin->ready(); }));
+    auto wiped = loop.call(*admin, {"FLUSHALL"});  // the AOF records it: the data is gone
+    ASSERT_TRUE(wiped && *wiped);
+    admin->stop();
+  }
+  server.restart();
+  // The running node reconnects and puts the secret back before any new node reads it.
+  const auto back = Clock::now();
+  while (Clock::now() - back < 10s) {
+    if (sync([&](Done d) { running->upsert_identity(identity("probe"), std::move(d)); }).ok()) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  auto joining = open_store(server);
+  ASSERT_NE(joining, nullptr);
+  EXPECT_EQ(joining->room_key_secret(), running->room_key_secret());
+}
+
 TEST(RedisStoreFaults, MaxmemoryIsStorageFull) {
   REQUIRE_REDIS();
   RedisServer server;
