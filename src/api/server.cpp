@@ -229,7 +229,11 @@ int run_server(const RelayConfig& config) {
   http_limits.request_line_limit = config.request_line_limit_bytes;
   http_limits.header_count_limit = config.header_count_limit;
   http_limits.header_timeout_s = config.header_timeout_s;
-  net::Listener listener(pool, router, http_limits, config.conn_cap_per_ip);
+  // A trusted proxy's connections carry many clients: they are limited by forwarded address.
+  net::Listener listener(pool, router, http_limits, config.conn_cap_per_ip,
+                         [&trusted = state.trusted_proxies](const std::string& address) {
+                           return trusted.trusts(address);
+                         });
 
   boost::asio::ip::tcp::endpoint ep;
   try {

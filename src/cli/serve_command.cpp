@@ -218,7 +218,8 @@ int serve_command(int argc, char** argv) {
   app.add_option("--conn-cap-per-ip", cfg.conn_cap_per_ip,
                  "Open HTTP connections per peer address (the socket's, not X-Forwarded-For); "
                  "more get a 503 and are closed at accept. Streams count against "
-                 "--stream-cap-per-ip instead")
+                 "--stream-cap-per-ip instead. Peers in --trust-proxy are not capped: their "
+                 "clients are limited per forwarded address")
       ->envname("CONN_CAP_PER_IP")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 30))

@@ -47,11 +47,12 @@ bool is_resource_shortage(const boost::system::error_code& ec) {
 }  // namespace
 
 Listener::Listener(ShardPool& pool, HttpHandler& handler, const HttpLimits& limits,
-                   std::int64_t conn_cap_per_ip)
+                   std::int64_t conn_cap_per_ip, AddressPredicate uncapped)
     : pool_(pool),
       handler_(handler),
       limits_(limits),
       connections_(std::make_shared<ConnectionLimiter>(conn_cap_per_ip)),
+      uncapped_(std::move(uncapped)),
       refusal_(serialized_refusal()) {}
 
 tcp::endpoint Listener::bind(const std::string& host, unsigned short port) {
@@ -145,8 +146,12 @@ void Listener::admit(ShardAcceptor& a, tcp::socket socket) {
   boost::system::error_code ec;
   const auto peer = socket.remote_endpoint(ec);
   if (ec) return;  // already gone; the socket closes here
-  ConnectionSlot slot = connections_->try_acquire(peer.address().to_string());
-  if (!slot.held()) return refuse(socket);
+  const std::string address = peer.address().to_string();
+  ConnectionSlot slot;  // stays empty for an uncapped peer
+  if (!uncapped_ || !uncapped_(address)) {
+    slot = connections_->try_acquire(address);
+    if (!slot.held()) return refuse(socket);
+  }
   std::make_shared<HttpSession>(std::move(socket), handler_, limits_, a.shard, std::move(slot))
       ->start();
 }

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,8 +33,12 @@ namespace b2b::net {
 
 class Listener {
  public:
+  // Peers for which `uncapped` answers true (the relay's trusted proxies) are not counted
+  // against `conn_cap_per_ip`: a proxy carries many clients on its own address, and those are
+  // limited per forwarded address at the request level instead.
+  using AddressPredicate = std::function<bool(const std::string& address)>;
   Listener(ShardPool& pool, HttpHandler& handler, const HttpLimits& limits,
-           std::int64_t conn_cap_per_ip);
+           std::int64_t conn_cap_per_ip, AddressPredicate uncapped = {});
 
   // Binds every shard's acceptor to host:port (port 0 picks a free port, shared by all).
   // Returns the bound endpoint, or throws boost::system::system_error.
@@ -58,6 +63,7 @@ class Listener {
   HttpHandler& handler_;
   const HttpLimits& limits_;
   std::shared_ptr<ConnectionLimiter> connections_;
+  AddressPredicate uncapped_;
   const std::string refusal_;  // the serialized 503 sent to a connection over the cap
   // An accept-failure episode: from the first failure to the next successful accept, on
   // any shard. Logged once when it starts (at most every 10 s, so a relay hovering at its

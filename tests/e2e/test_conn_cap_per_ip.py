@@ -2,7 +2,8 @@
 the socket's peer address, so X-Forwarded-For cannot dodge it. A connection over the cap
 gets a canned 503 and is closed, and is counted in bot2bot_connections_refused_total; other
 addresses are unaffected; closing a connection frees its slot; a connection that became an
-SSE stream gives its slot back (streams have --stream-cap-per-ip)."""
+SSE stream gives its slot back (streams have --stream-cap-per-ip). A trusted proxy
+(--trust-proxy) is not capped: it carries many clients, limited per forwarded address."""
 
 import json
 import re
@@ -67,7 +68,7 @@ def refused_total(port, src="127.0.0.2"):
 
 
 def test_cap_refuses_extra_connections_and_frees_slots(relay_factory):
-    relay = relay_factory("--conn-cap-per-ip", CAP)
+    relay = relay_factory("--conn-cap-per-ip", CAP, "--trust-proxy", "none")
     port = relay.port
     held = []
     try:
@@ -114,7 +115,7 @@ def test_cap_refuses_extra_connections_and_frees_slots(relay_factory):
 
 
 def test_streams_give_their_slot_back(relay_factory):
-    relay = relay_factory("--conn-cap-per-ip", CAP)
+    relay = relay_factory("--conn-cap-per-ip", CAP, "--trust-proxy", "none")
     room = rand_room("cap")
     streams = []
     try:
@@ -129,6 +130,26 @@ def test_streams_give_their_slot_back(relay_factory):
         for st in streams:
             st.close()
     assert refused_total(relay.port) == 0
+
+
+def test_a_trusted_proxy_is_not_capped(relay_factory):
+    relay = relay_factory("--conn-cap-per-ip", CAP, "--trust-proxy", "127.0.0.2")
+    held = []
+    try:
+        for i in range(2 * CAP):  # the proxy: twice the cap, each for another client
+            s = connect_from(relay.port, "127.0.0.2")
+            assert get(s, "/api/health", xff=f"203.0.113.{i + 1}")[0] == 200
+            held.append(s)
+        for _ in range(CAP):  # a direct client next to it still has its own cap
+            held.append(connect_from(relay.port, "127.0.0.1"))
+            assert get(held[-1], "/api/health")[0] == 200
+        over = connect_from(relay.port, "127.0.0.1")
+        assert read_response(over)[0] == 503
+        over.close()
+    finally:
+        for s in held:
+            s.close()
+    assert refused_total(relay.port) == 1
 
 
 def test_default_cap_is_documented_and_high():
