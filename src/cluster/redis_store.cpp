@@ -186,8 +186,10 @@ void RedisStore::finish(uint64_t ticket, core::Result<bool> result, Done& done) 
   }
   try {
     done(std::move(result));
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // a caller's bug must not stop the store's thread
     spdlog::error("redis store: a write's completion handler threw: {}", e.what());
+  } catch (...) {
+    spdlog::error("redis store: a write's completion handler threw");
   }
   std::lock_guard lock(mutex_);
   in_flight_.erase(ticket);
