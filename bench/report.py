@@ -5,7 +5,7 @@ machine, load) and refreshes the before/after summary at the top of RESULTS.md.
 The summary is built from bench/latest.json, which keeps the latest figures of every scenario
 (a run of a few scenarios updates only theirs). The old server cannot run here: its figures are
 those of ../shared/bench/BASELINE.md (same harness, same machine kind), written below as OLD.
-Usage: bench/report.py RESULTS_DIR [--no-record]
+Usage: bench/report.py RESULTS_DIR [--no-record] | bench/report.py --summary-only
 """
 import datetime, json, os, platform, subprocess, sys
 
@@ -124,7 +124,7 @@ def summary(latest):
             r = post.get((gen, rooms, 50))
             if r:
                 ratio = r["rps"] / OLD[key]
-                rows.append([f"POST/s, {rooms} room(s), 50 conns ({gen})", fmt(OLD[key]), fmt(r["rps"]),
+                rows.append([f"POST/s, {rooms} room(s), 50 conns ({gen})", fmt(OLD[key]), f'{fmt(r["rps"])} (load {r["load1"]})',
                              f"{ratio:.1f}×", "≥ 10×", verdict(ratio >= 10)])
     for t in ("sse", "ws"):
         for subs in (50, 500, 5000):
@@ -132,15 +132,15 @@ def summary(latest):
             if b:
                 ratio = b["deliveries_per_s"] / OLD["fanout"]
                 rows.append([f"fan-out {t.upper()} {subs} subs, deliveries/s at p99 < 50 ms",
-                             fmt(OLD["fanout"]), f'{fmt(b["deliveries_per_s"])} (p99 {b["p99_ms"]} ms)',
+                             fmt(OLD["fanout"]), f'{fmt(b["deliveries_per_s"])} (p99 {b["p99_ms"]} ms, load {b["load1"]})',
                              f"{ratio:.1f}×", "≥ 20× (500 k/s)", verdict(ratio >= 20)])
     for r in g("idle"):
         if r["total"] == 19000:
             rows.append([f'idle {r["transport"].upper()} 19k: RSS per conn', f'{OLD["idle_kib"]} KiB',
-                         f'{r["rss_kib_per_conn"]} KiB', f'{OLD["idle_kib"] / max(r["rss_kib_per_conn"], 0.01):.1f}× less',
+                         f'{r["rss_kib_per_conn"]} KiB (load {r["load1"]})', f'{OLD["idle_kib"] / max(r["rss_kib_per_conn"], 0.01):.1f}× less',
                          "≤ 4 KiB", verdict(r["rss_kib_per_conn"] <= 4)])
             rows.append([f'idle {r["transport"].upper()} 19k: open rate', f'{OLD["open_rate"]}/s',
-                         f'{fmt(r["open_rate_per_s"])}/s', f'{r["open_rate_per_s"] / OLD["open_rate"]:.1f}×',
+                         f'{fmt(r["open_rate_per_s"])}/s (load {r["load1"]})', f'{r["open_rate_per_s"] / OLD["open_rate"]:.1f}×',
                          "≥ 10 k/s", verdict(r["open_rate_per_s"] >= 10000)])
     if g("latency"):
         r = g("latency")[-1]
@@ -150,15 +150,16 @@ def summary(latest):
             rows.append([f"one-way latency {label} p50 / p99",
                          f'{OLD["lat_p50"][t]} / {OLD["lat_p99"][t]} ms (p50 {OLD["lat_p50_fast_machine"][t]} '
                          'on the faster machine)',
-                         f'{o["p50"]} / {o["p99"]} ms', "", "p50 lower, p99 ≤ ½", verdict(ok)])
+                         f'{o["p50"]} / {o["p99"]} ms (load {r["load1"]})', "", "p50 lower, p99 ≤ ½", verdict(ok)])
     for r in g("signed"):
         key = "dm" if r["kind"] == "dm" else f'signed_{r["handles"]}'
         label = "DMs/s end to end" if r["kind"] == "dm" else f'signed room POSTs/s, {r["handles"]} handle(s)'
         ratio = r["per_s"] / OLD[key]
-        rows.append([label, fmt(OLD[key]), fmt(r["per_s"]), f"{ratio:.0f}×", "≥ 100×", verdict(ratio >= 100)])
+        rows.append([label, fmt(OLD[key]), f'{fmt(r["per_s"])} (load {r["load1"]})', f"{ratio:.0f}×", "≥ 100×",
+                     verdict(ratio >= 100)])
     for r in g("startup"):
         rows.append(["start-up (restart) to healthy /api/health, median", f'{OLD["startup_ms"]} ms',
-                     f'{r["startup_ms_median"]} ms', f'{OLD["startup_ms"] / r["startup_ms_median"]:.0f}×',
+                     f'{r["startup_ms_median"]} ms (load {r["load1"]})', f'{OLD["startup_ms"] / r["startup_ms_median"]:.0f}×',
                      "≤ 20 ms", verdict(r["startup_ms_median"] <= 20)])
         rows.append(["idle RSS", f'{OLD["idle_rss_mb"]} MB', f'{r["idle_rss_kib"] / 1024:.1f} MiB', "", "", ""])
     when = sorted({f'{v["when"]} ({v["commit"]})' for v in latest.values()})
@@ -174,10 +175,15 @@ def summary(latest):
 
 
 def commit():
+    """The commit the measured binary was built from (its --version stamp), else the checkout's."""
+    binary = os.environ.get("BOT2BOT_BIN", os.path.join(HERE, "..", "build", "bot2bot"))
     try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+        if "(" in out:
+            return out.split("(")[1].split(")")[0][:7]
         return subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True).stdout.strip() or "unknown"
-    except OSError:
+    except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
@@ -187,7 +193,18 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, {platform.system()} {platform.release()}"
 
 
+def refresh_summary():
+    """Rewrites only the summary block of RESULTS.md from bench/latest.json."""
+    text = open(RESULTS_MD).read()
+    latest = json.load(open(LATEST))
+    text = text[:text.index(BEGIN)] + summary(latest) + text[text.index(END) + len(END):]
+    with open(RESULTS_MD, "w") as f:
+        f.write(text)
+
+
 def main():
+    if sys.argv[1] == "--summary-only":
+        return refresh_summary()
     res = load(sys.argv[1])
     body = sections(res)
     print("\n\n".join(body))
