@@ -12,7 +12,9 @@ import requests
 from relay_client import (SSEStream, message_body, metric_sum, new_ip, rand_room, sealed,
                           xff)
 
-QUEUE_MAX = 262144
+# Far below what 400 posts push at a stalled socket (~48 MB), far above what a reading
+# subscriber lags by on a loaded box (a sanitizer relay and a Python reader: ~35 messages).
+QUEUE_MAX = 4 * 1024 * 1024
 FLAGS = ["--send-queue-max-bytes", str(QUEUE_MAX),
          "--room-rate-burst", "100000", "--room-rate-per-sec", "100000",
          "--global-rate-burst", "100000", "--global-rate-per-sec", "100000"]
@@ -93,7 +95,10 @@ def test_never_reading_subscribers_are_dropped_reader_gets_everything(relay_fact
     reader.join(5)
 
     assert dropped, f"slow subscribers were not dropped after {len(posted)} posts " \
-                    f"(~{len(posted) * PLAINTEXT * 4 // 3 // 1_000_000} MB)"
+                    f"(~{len(posted) * PLAINTEXT * 4 // 3 // 1_000_000} MB): " \
+                    f"{relay.status(room)['participants']} participants, reader error " \
+                    f"{reader.error}, {len(reader.seqs)} read, dropped_total " \
+                    f"{metric_sum(relay.metrics(), 'bot2bot_slow_consumers_dropped_total')}"
     assert reader.error is None, reader.error
     assert reader.seqs == posted, (
         f"reader lost/duplicated/reordered messages: got {len(reader.seqs)} of {len(posted)}")
