@@ -16,16 +16,11 @@ namespace {
 
 using testing::dm;
 using testing::identity;
+using testing::must_load;
 using testing::must_open;
 using testing::profile;
 using testing::ScratchDir;
 using testing::sync;
-
-Snapshot must_load(Store& store) {
-  auto loaded = store.load();
-  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.error().detail);
-  return loaded.ok() ? std::move(loaded).value() : Snapshot{};
-}
 
 TEST(SqliteStore, RoundTripsEveryRecordTypeAcrossReopen) {
   ScratchDir dir;

@@ -8,26 +8,13 @@
 namespace b2b::store {
 namespace {
 
+using testing::delivery;
+using testing::hook;
 using testing::identity;
+using testing::must_load;
 using testing::must_open;
 using testing::ScratchDir;
 using testing::sync;
-
-WebhookRecord hook(const std::string& id, const std::string& handle, const std::string& room_key) {
-  return WebhookRecord{id, handle, room_key, "https://example.com/hook", "secret-" + id, 1000};
-}
-
-WebhookDeliveryRecord delivery(const std::string& id, const std::string& hook_id,
-                               const std::string& state, int64_t updated_at) {
-  return WebhookDeliveryRecord{id,    hook_id, R"({"type":"dm"})", 1000,      2, 5000,
-                               state, 500,     "answered 500",     updated_at};
-}
-
-Snapshot must_load(Store& store) {
-  auto loaded = store.load();
-  EXPECT_TRUE(loaded.ok());
-  return loaded.ok() ? std::move(loaded).value() : Snapshot{};
-}
 
 TEST(SqliteWebhooks, HooksAndDeliveriesSurviveAReopen) {
   ScratchDir dir;

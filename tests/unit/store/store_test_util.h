@@ -1,5 +1,5 @@
-// Helpers shared by the store tests: a scratch data dir, blocking wrappers around the
-// asynchronous writes, sample records and a second, independent SQLite connection.
+// Helpers of the SQLite store tests: a scratch data dir and a second, independent SQLite
+// connection; the backend-neutral ones (blocking writes, sample records) are in store_samples.h.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,12 +7,12 @@
 #include <stdlib.h>
 
 #include <filesystem>
-#include <future>
 #include <memory>
 #include <string>
 
 #include "store/sqlite_store.h"
 #include "store/store.h"
+#include "store_samples.h"
 
 namespace b2b::store::testing {
 
@@ -42,41 +42,6 @@ inline std::unique_ptr<Store> must_open(const std::string& data_dir) {
     return nullptr;
   }
   return std::move(opened).value();
-}
-
-// Issues one write and waits for its Done: `write` receives the Done to pass on.
-template <class WriteFn>
-core::Result<bool> sync(WriteFn&& write) {
-  std::promise<core::Result<bool>> promise;
-  auto future = promise.get_future();
-  write([&promise](core::Result<bool> r) { promise.set_value(std::move(r)); });
-  return future.get();
-}
-
-inline Done ignore() {
-  return [](core::Result<bool>) {};
-}
-
-inline IdentityRecord identity(const std::string& handle) {
-  return IdentityRecord{
-      handle, "box:" + handle, "sign:" + handle, 1000, 2000, 3000, R"({"bio":"hi"})", 0};
-}
-
-inline ProfileRecord profile(const std::string& handle) {
-  return ProfileRecord{handle, R"({"handle":")" + handle + R"("})", "sig:" + handle, 10, 11, 12,
-                       13};
-}
-
-inline DmRecord dm(const std::string& recipient, int64_t seq, int64_t ts = 5000) {
-  DmRecord r;
-  r.recipient = recipient;
-  r.seq = seq;
-  r.id = recipient + "-dm-" + std::to_string(seq);
-  r.ciphertext = "ct" + std::to_string(seq);
-  r.nonce = "nonce";
-  r.sender_eph_pub = "eph";
-  r.ts = ts;
-  return r;
 }
 
 // A second connection to the same file, as an outsider (another process) would see it.
