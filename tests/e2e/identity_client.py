@@ -378,3 +378,14 @@ def wait_until(pred, timeout: float, interval: float = 0.05):
         if v or time.monotonic() >= deadline:
             return v
         time.sleep(interval)
+
+
+def assert_identities_served(relay, people, registered_at: dict, session=None) -> None:
+    """Every one of `people` is served with its keys and its original registered_at."""
+    s = session or requests.Session()
+    for p in people:
+        g = s.get(relay.url(f"/api/identity/{p.handle}"), timeout=10)
+        assert g.status_code == 200, (p.handle, g.status_code)
+        j = g.json()
+        assert (j["box_pub"], j["sign_pub"], j["registered_at"]) == (
+            p.box_pub, p.sign_pub, registered_at[p.handle]), j

@@ -20,8 +20,8 @@ import time
 import pytest
 import requests
 
-from identity_client import (Ident, ack, claim, inbox_all, open_dm, put_profile, rand_handle,
-                             rand_token, register_ok)
+from identity_client import (Ident, ack, assert_identities_served, claim, inbox_all, open_dm,
+                             put_profile, rand_handle, rand_token, register_ok)
 from relay_client import binary_path, message_body, new_ip, rand_room
 
 FAST = ["--room-rate-burst", "100000", "--room-rate-per-sec", "100000",
@@ -141,12 +141,7 @@ def test_backup_while_serving_restores_into_a_fresh_data_dir(relay_factory, tmp_
     assert "restored" in r.stdout and "previous" not in r.stdout, r.stdout
     relay2 = serve(relay_factory, fresh, *FAST)
     s = requests.Session()
-    for p in people:
-        g = s.get(relay2.url(f"/api/identity/{p.handle}"), timeout=10)
-        assert g.status_code == 200, (p.handle, g.status_code)
-        j = g.json()
-        assert (j["box_pub"], j["sign_pub"], j["registered_at"]) == (
-            p.box_pub, p.sign_pub, registered_at[p.handle]), j
+    assert_identities_served(relay2, people, registered_at, session=s)
     assert directory_handles(relay2, cap) == {p.handle for p in people}
 
     envs = inbox_all(relay2, alice, ip=new_ip(), session=s)

@@ -9,8 +9,8 @@ import time
 
 import requests
 
-from identity_client import (Ident, ack, claim, inbox_all, kill9, open_dm, rand_handle,
-                             rand_token, register, register_ok, seal_dm)
+from identity_client import (Ident, ack, assert_identities_served, claim, inbox_all, kill9,
+                             open_dm, rand_handle, rand_token, register, register_ok, seal_dm)
 from relay_client import message_body, new_ip, rand_room, ws_close, ws_next, ws_until_type
 
 N = 200
@@ -50,12 +50,7 @@ def test_acknowledged_writes_survive_kill_9(relay_factory, tmp_path):
 
     relay2 = restart(relay_factory, relay)
     s = requests.Session()
-    for p in people:
-        g = s.get(relay2.url(f"/api/identity/{p.handle}"), timeout=10)
-        assert g.status_code == 200, (p.handle, g.status_code)
-        j = g.json()
-        assert (j["box_pub"], j["sign_pub"], j["registered_at"]) == (
-            p.box_pub, p.sign_pub, registered_at[p.handle]), j
+    assert_identities_served(relay2, people, registered_at, session=s)
     envs = inbox_all(relay2, alice, ip=new_ip(), session=s)
     assert [e["id"] for e in envs] == [d["id"] for d in dms]
     assert [e["seq"] for e in envs] == [d["seq"] for d in dms]
