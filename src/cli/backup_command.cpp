@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "core/result.h"
 #include "store/sqlite_backup.h"
+#include "store/sqlite_store.h"
 
 namespace b2b::cli {
 namespace {

@@ -23,6 +23,7 @@
 
 #include "store/sqlite_schema.h"
 #include "store/sqlite_statements.h"
+#include "store/sqlite_store.h"
 
 namespace b2b::store {
 
@@ -30,9 +31,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kDatabaseName = "bot2bot.db";  // as open_sqlite_store() names it
-constexpr const char* kLockName = "bot2bot.lock";    // the store's data-dir lock
-constexpr int kChunkPages = 256;                     // 1 MiB of 4 KiB pages per backup step
+constexpr int kChunkPages = 256;  // 1 MiB of 4 KiB pages per backup step
 constexpr int kBusyTimeoutMs = 5000;
 constexpr int kMaxBusyRetries = 250;  // × 20 ms: give up after 5 s of a locked destination
 constexpr std::size_t kRoomKeySecretBytes = 32;
@@ -136,7 +135,7 @@ class DataDirLock {
     if (fd_ >= 0) ::close(fd_);
   }
   core::Result<bool> acquire(const fs::path& dir) {
-    const fs::path path = dir / kLockName;
+    const fs::path path = sqlite_lock_path(dir.string());
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) return storage("cannot open " + path.string() + ": " + errno_text());
     if (auto owned = give_to_dir_owner(path, dir); !owned) return owned.error();  // if created
@@ -190,11 +189,6 @@ core::Result<bool> copy_pages(sqlite3* src, sqlite3* dest, const std::string& sr
 }
 
 }  // namespace
-
-std::string sqlite_database_path(const std::string& data_dir) {
-  const fs::path dir = data_dir.empty() ? "." : data_dir;
-  return (dir / kDatabaseName).string();
-}
 
 core::Result<DatabaseFacts> check_sqlite_database(const std::string& path) {
   std::error_code ec;

@@ -19,9 +19,6 @@ namespace b2b::store {
 inline constexpr const char* kInvalidBackup = "invalid backup";
 inline constexpr const char* kDataDirInUse = "data dir in use";
 
-// `<data_dir>/bot2bot.db`, the file open_sqlite_store() opens.
-std::string sqlite_database_path(const std::string& data_dir);
-
 struct BackupProgress {
   int64_t copied_pages = 0;
   int64_t total_pages = 0;

@@ -395,9 +395,17 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
+std::string sqlite_database_path(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir.empty() ? "." : data_dir) / "bot2bot.db").string();
+}
+
+std::string sqlite_lock_path(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir.empty() ? "." : data_dir) / "bot2bot.lock").string();
+}
+
 core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir) {
   const std::filesystem::path dir = data_dir.empty() ? "." : data_dir;
-  const std::string path = (dir / "bot2bot.db").string();
+  const std::string path = sqlite_database_path(data_dir);
   if (sodium_init() < 0) return core::Error{"storage error", "libsodium failed to initialise"};
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -406,7 +414,7 @@ core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_d
                                             ": cannot create its directory: " + ec.message()};
   }
   auto lock = std::make_unique<DirLock>();
-  if (auto locked = lock->acquire((dir / "bot2bot.lock").string(), path); !locked) {
+  if (auto locked = lock->acquire(sqlite_lock_path(data_dir), path); !locked) {
     return locked.error();
   }
   auto db = sqlite::open_database(path);

@@ -26,6 +26,11 @@ inline constexpr std::size_t kSqliteMaxPendingWrites = 100'000;
 // is an Error whose detail names the file; the server prints it and exits 1.
 core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir);
 
+// The files of a data dir ("" = the current directory): the database open_sqlite_store()
+// opens, and the lock file it holds (flock) for the store's lifetime.
+std::string sqlite_database_path(const std::string& data_dir);
+std::string sqlite_lock_path(const std::string& data_dir);
+
 // Caps the database at `pages` pages (PRAGMA max_page_count; 0 lifts the cap): beyond it,
 // writes fail with "storage full". Applies after every write queued before the call. An
 // operator's size limit, and the portable way for tests to fill the disk. Returns false if
