@@ -35,8 +35,13 @@ struct RelayConfig {
 
   // Files the relay serves (SDK, docs, Swagger UI assets): the source tree by default.
   std::string share_dir;
-  // Absolute base URL clients reach us at (OpenAPI servers[0].url); empty: http://<listen>.
+  // Absolute base URL clients reach us at (OpenAPI servers[0].url); empty: http(s)://<listen>.
   std::string public_url;
+
+  // TLS on the listening port (both or neither): PEM certificate chain and private key,
+  // re-read on SIGHUP. Empty: plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
 
   // Bug reports and the contact form (ROOMS.md §12.4, §12.5, §20.11).
   std::string reports_file;  // empty: <data_dir>/reports/bugs.jsonl

@@ -225,6 +225,16 @@ int serve_command(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 30))
       ->group("Limits");
 
+  app.add_option("--tls-cert", cfg.tls_cert,
+                 "Serve HTTPS/WSS on --listen with this PEM certificate chain (needs --tls-key; "
+                 "both re-read on SIGHUP). Env BOT2BOT_TLS_CERT")
+      ->envname("BOT2BOT_TLS_CERT")
+      ->group("TLS");
+  app.add_option("--tls-key", cfg.tls_key,
+                 "PEM private key of --tls-cert (unencrypted). Env BOT2BOT_TLS_KEY")
+      ->envname("BOT2BOT_TLS_KEY")
+      ->group("TLS");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -244,6 +254,11 @@ int serve_command(int argc, char** argv) {
   }
   if (!listen.empty() && !parse_listen(listen, cfg, err)) {
     std::cerr << "bot2bot serve: --listen " << listen << ": " << err << "\n";
+    return 2;
+  }
+  if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
+    std::cerr << "bot2bot serve: --tls-cert and --tls-key go together: give both, or neither "
+                 "for plain HTTP\n";
     return 2;
   }
   if (!metrics_token.empty()) cfg.metrics_token = metrics_token;

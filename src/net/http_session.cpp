@@ -16,15 +16,14 @@ namespace beast = boost::beast;
 using tcp = boost::asio::ip::tcp;
 
 HttpSession::HttpSession(tcp::socket socket, HttpHandler& handler, const HttpLimits& limits,
-                         std::size_t shard, ConnectionSlot slot)
+                         std::size_t shard, ConnectionSlot slot, std::string peer_address)
     : stream_(std::move(socket)),
       handler_(handler),
       limits_(limits),
       shard_(shard),
-      slot_(std::move(slot)) {
+      slot_(std::move(slot)),
+      peer_address_(std::move(peer_address)) {
   boost::system::error_code ec;
-  auto ep = stream_.socket().remote_endpoint(ec);
-  if (!ec) peer_address_ = ep.address().to_string();
   stream_.socket().set_option(tcp::no_delay(true), ec);
   NetStats::http_sessions.fetch_add(1, std::memory_order_relaxed);
 }

@@ -22,9 +22,10 @@ namespace b2b::net {
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   // `slot` is this connection's unit of its address's connection cap, held until the
-  // session ends or detaches.
+  // session ends or detaches. `peer_address` is the client's IP as the listener saw it
+  // (behind the TLS tunnel, `socket` is a unix socket with no address of its own).
   HttpSession(boost::asio::ip::tcp::socket socket, HttpHandler& handler, const HttpLimits& limits,
-              std::size_t shard, ConnectionSlot slot);
+              std::size_t shard, ConnectionSlot slot, std::string peer_address);
   ~HttpSession();
 
   void start();

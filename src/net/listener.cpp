@@ -11,6 +11,7 @@
 
 #include "net/http_session.h"
 #include "net/net_stats.h"
+#include "net/tls_tunnel.h"
 
 namespace b2b::net {
 
@@ -152,16 +153,27 @@ void Listener::admit(ShardAcceptor& a, tcp::socket socket) {
     slot = connections_->try_acquire(address);
     if (!slot.held()) return refuse(socket);
   }
-  std::make_shared<HttpSession>(std::move(socket), handler_, limits_, a.shard, std::move(slot))
+  if (tls_) {
+    return start_tls_tunnel(std::move(socket), tls_->current(), address, std::move(slot), handler_,
+                            limits_, a.shard);
+  }
+  std::make_shared<HttpSession>(std::move(socket), handler_, limits_, a.shard, std::move(slot),
+                                address)
       ->start();
 }
 
 void Listener::refuse(tcp::socket& socket) {
   NetStats::connections_refused_per_ip.fetch_add(1, std::memory_order_relaxed);
+  boost::system::error_code ec;
+  // A TLS client could not read a plaintext 503, and a handshake is the very cost the cap
+  // saves: over TLS the refusal is the close alone.
+  if (tls_) {
+    socket.close(ec);
+    return;
+  }
   // Best effort and never blocking: a fresh socket's send buffer takes these few hundred
   // bytes at once; if it does not, the client just sees the close.
   ::send(socket.native_handle(), refusal_.data(), refusal_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  boost::system::error_code ec;
   socket.shutdown(tcp::socket::shutdown_send, ec);
   socket.close(ec);
 }

@@ -28,6 +28,7 @@
 #include "net/connection_limiter.h"
 #include "net/http_types.h"
 #include "net/shard_pool.h"
+#include "net/tls_certificates.h"
 
 namespace b2b::net {
 
@@ -43,6 +44,9 @@ class Listener {
   // Binds every shard's acceptor to host:port (port 0 picks a free port, shared by all).
   // Returns the bound endpoint, or throws boost::system::system_error.
   boost::asio::ip::tcp::endpoint bind(const std::string& host, unsigned short port);
+  // Serves TLS on every connection accepted from now on (call before start()); each one
+  // uses the pair `certificates` holds when it is accepted (tls_tunnel.h).
+  void serve_tls(std::shared_ptr<TlsCertificates> certificates) { tls_ = std::move(certificates); }
   void start();
   // Stops accepting (from any thread). Connections already open are unaffected.
   void stop();
@@ -64,7 +68,8 @@ class Listener {
   const HttpLimits& limits_;
   std::shared_ptr<ConnectionLimiter> connections_;
   AddressPredicate uncapped_;
-  const std::string refusal_;  // the serialized 503 sent to a connection over the cap
+  std::shared_ptr<TlsCertificates> tls_;  // null: plain HTTP
+  const std::string refusal_;             // the serialized 503 sent to a connection over the cap
   // An accept-failure episode: from the first failure to the next successful accept, on
   // any shard. Logged once when it starts (at most every 10 s, so a relay hovering at its
   // descriptor limit does not flood the log) and once when it ends.

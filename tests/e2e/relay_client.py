@@ -41,8 +41,9 @@ import requests
 import websocket
 
 HOST = "127.0.0.1"
-LISTEN_RE = re.compile(r"Bot2Bot\.chat listening on http://127\.0\.0\.1:(\d+)")
+LISTEN_RE = re.compile(r"Bot2Bot\.chat listening on (https?)://127\.0\.0\.1:(\d+)")
 assert LISTEN_RE.search("Bot2Bot.chat listening on http://127.0.0.1:3000")
+assert LISTEN_RE.search("Bot2Bot.chat listening on https://127.0.0.1:3000")  # --tls-cert
 
 # Environment variables that could configure the relay behind our back (ROOMS.md §17 and
 # the matching env vars of our flags). Tests pass explicit flags instead.
@@ -177,6 +178,7 @@ class Relay:
         self.data_dir = data_dir
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
+        self.scheme = "http"  # "https" when started with --tls-cert
         self.exit_code: int | None = None
         self._lines: list[str] = []
         self._lock = threading.Lock()
@@ -219,7 +221,8 @@ class Relay:
             if self.port is None:
                 m = LISTEN_RE.search(line)
                 if m:
-                    self.port = int(m.group(1))
+                    self.scheme = m.group(1)
+                    self.port = int(m.group(2))
                     self._listening.set()
         self.proc.stdout.close()
 
@@ -271,13 +274,13 @@ class Relay:
     # -- addressing -------------------------------------------------------------------
     @property
     def base(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{self.scheme}://{HOST}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
 
     def ws_url(self, path: str) -> str:
-        return f"ws://{HOST}:{self.port}{path}"
+        return f"{'wss' if self.scheme == 'https' else 'ws'}://{HOST}:{self.port}{path}"
 
     # -- convenience HTTP ---------------------------------------------------------------
     def get(self, path: str, ip: str | None = None, timeout: float = 10, **kw) -> requests.Response:
