@@ -94,7 +94,7 @@ int serve_command(int argc, char** argv) {
       ->envname("BOT2BOT_SHARE_DIR");
   app.add_option("--public-url", cfg.public_url,
                  "Absolute base URL clients reach this relay at, published as the OpenAPI "
-                 "servers[0].url (default: http://<listen host:port>)")
+                 "servers[0].url (default: http://<listen host:port>, https:// with --tls-cert)")
       ->envname("PUBLIC_BASE_URL");
   app.add_option("--reports-file", cfg.reports_file,
                  "Bug reports are appended here as JSON lines (default: "
@@ -227,11 +227,10 @@ int serve_command(int argc, char** argv) {
 
   app.add_option("--tls-cert", cfg.tls_cert,
                  "Serve HTTPS/WSS on --listen with this PEM certificate chain (needs --tls-key; "
-                 "both re-read on SIGHUP). Env BOT2BOT_TLS_CERT")
+                 "both re-read on SIGHUP)")
       ->envname("BOT2BOT_TLS_CERT")
       ->group("TLS");
-  app.add_option("--tls-key", cfg.tls_key,
-                 "PEM private key of --tls-cert (unencrypted). Env BOT2BOT_TLS_KEY")
+  app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert (unencrypted)")
       ->envname("BOT2BOT_TLS_KEY")
       ->group("TLS");
 
