@@ -19,8 +19,8 @@ import time
 import pytest
 import requests
 
-from relay_client import (HOST, Relay, binary_path, message_body, new_ip, rand_room, ws_close,
-                          ws_until_type, xff)
+from relay_client import (HOST, Relay, WsClosed, binary_path, message_body, new_ip, rand_room,
+                          ws_close, ws_next, ws_until_type, xff)
 
 
 def make_cert(directory: str, name: str, cn: str = "127.0.0.1") -> tuple[str, str]:
@@ -96,8 +96,9 @@ def certs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tls_relay(certs):
     cert, key = certs["a"]
+    # Four event loops: streams are handed to their room's shard, through the tunnel's socket.
     r = Relay(["--tls-cert", cert, "--tls-key", key, "--header-timeout-s", "1",
-               "--stream-cap-per-ip", "1"]).start()
+               "--stream-cap-per-ip", "1", "--threads", "4"]).start()
     assert r.scheme == "https"
     yield r
     r.stop()
@@ -112,7 +113,8 @@ def test_health_over_https_and_public_url_is_https(tls_relay, certs):
     assert spec.json()["servers"][0]["url"] == f"https://127.0.0.1:{tls_relay.port}"
 
 
-def test_post_delivered_over_sse_wss_and_long_poll(tls_relay, certs):
+@pytest.mark.parametrize("attempt", range(4))  # rooms land on different shards
+def test_post_delivered_over_sse_wss_and_long_poll(tls_relay, certs, attempt):
     cert = certs["a"][0]
     room = rand_room()
     sse = requests.get(tls_relay.url(f"/api/rooms/{room}/events"), headers=xff(new_ip()),
@@ -184,6 +186,33 @@ def test_forwarded_address_trusted_through_the_tunnel(tls_relay, certs):
     finally:
         for r in opened:
             r.close()
+
+
+def test_conn_cap_per_ip_applies_to_tls_connections(relay_factory, certs):
+    """The cap is taken at accept on the TCP peer: over it, a TLS client is closed before
+    any handshake; a slot freed is usable again."""
+    cert, key = certs["a"]
+    relay = relay_factory("--tls-cert", cert, "--tls-key", key, "--conn-cap-per-ip", "2",
+                          "--trust-proxy", "none")
+    held = [tls_connect(relay.port) for _ in range(2)]
+    try:
+        for s in held:
+            assert http_get(s, "/api/health")[0] == 200
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            tls_connect(relay.port).close()
+        held.pop().close()
+        deadline = time.monotonic() + 5
+        while True:  # the relay notices the close asynchronously
+            try:
+                with tls_connect(relay.port) as s:
+                    assert http_get(s, "/api/health")[0] == 200
+                break
+            except (ssl.SSLError, ConnectionError, OSError):
+                assert time.monotonic() < deadline, "freed slot never became usable"
+                time.sleep(0.05)
+    finally:
+        for s in held:
+            s.close()
 
 
 def test_plain_http_to_tls_port_is_refused_and_tls_still_served(tls_relay, certs):
@@ -285,6 +314,30 @@ def test_sighup_with_broken_cert_keeps_old_pair_and_logs_one_line(relay_factory,
     with tls_connect(relay.port) as s:
         assert s.getpeercert(binary_form=True) == der_of(a_cert)
         assert http_get(s, "/api/health")[0] == 200
+
+
+def test_sigterm_drains_tls_streams_and_exits_zero(relay_factory, certs):
+    """Graceful shutdown (ROOMS.md §20.22) through the tunnel: the SSE goodbye and the
+    WebSocket 1001 close reach the TLS client before the relay exits."""
+    cert, key = certs["a"]
+    relay = relay_factory("--tls-cert", cert, "--tls-key", key)
+    room = rand_room()
+    sse = requests.get(relay.url(f"/api/rooms/{room}/events"), stream=True, verify=cert,
+                       timeout=10)
+    lines = sse.iter_lines()
+    assert any(l.startswith(b"data: ") and b'"presence"' in l for l in lines)
+    ws = relay.ws(room, sslopt={"ca_certs": cert})
+    ws_until_type(ws, "ready")
+
+    relay.signal(signal.SIGTERM)
+    rest = [l for l in lines if l]  # to the end of the stream
+    assert rest and rest[-1].startswith(b":"), rest
+    with pytest.raises(WsClosed) as closed:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            ws_next(ws, max(0.01, deadline - time.monotonic()))
+    assert closed.value.code == 1001
+    assert relay.wait_exit(10) == 0
 
 
 def run_serve(*flags: str, tmp_path) -> subprocess.CompletedProcess:
