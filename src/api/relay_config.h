@@ -51,6 +51,11 @@ struct RelayConfig {
   double report_rate_per_min = 3;
 
   WebhookSettings webhooks;  // issue 10
+
+  // Cluster mode (docs/SCALING.md): redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]; empty: one node
+  // with SQLite under data_dir. `redis_password` overrides a password in the URL.
+  std::string redis_url;
+  std::string redis_password;
 };
 
 }  // namespace b2b::api

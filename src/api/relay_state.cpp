@@ -2,6 +2,8 @@
 
 #include <functional>
 
+#include "api/cluster_rooms.h"
+
 namespace b2b::api {
 
 RelayState::RelayState(const RelayConfig& cfg, core::TrustedProxies trusted, std::size_t shards,
@@ -24,6 +26,10 @@ RelayState::RelayState(const RelayConfig& cfg, core::TrustedProxies trusted, std
 
 std::size_t RelayState::shard_of(std::string_view room_id) const {
   return std::hash<std::string_view>{}(room_id) % shards_.size();
+}
+
+void RelayState::cluster_room_impl(std::size_t s, std::string id, bool create, RoomThen then) {
+  cluster->with_room(s, id, create, std::move(then));
 }
 
 bool RelayState::allow_rate(const std::string& ip, std::string_view key, int64_t now_ms) {

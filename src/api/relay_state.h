@@ -26,6 +26,7 @@ namespace b2b::api {
 
 struct IdentityServices;
 class WebhookService;
+class ClusterRooms;
 
 class RelayState {
  public:
@@ -49,6 +50,7 @@ class RelayState {
   std::unique_ptr<core::SenderVerifier> sender_verifier;
   IdentityServices* ids = nullptr;     // identities, store, inboxes (owned by run_server)
   WebhookService* webhooks = nullptr;  // issue 10 (owned by run_server)
+  ClusterRooms* cluster = nullptr;     // `serve --redis` (owned by run_server); null: one node
   const int64_t started_ms;
 
   std::size_t shard_of(std::string_view room_id) const;
@@ -71,8 +73,10 @@ class RelayState {
   // room `id`, creating it if needed. At the global room cap, when shard `s` has no idle room
   // to evict, the other shards are asked in turn to evict one of theirs (§2.3, §20.18), so
   // the cap is global, not per shard.
+  // In cluster mode the room is loaded from Redis first (cluster_rooms.h).
   template <class Then>
   void get_or_create_room(std::size_t s, std::string_view id, Then&& then, std::size_t asked = 0) {
+    if (cluster) return cluster_room(s, id, true, std::forward<Then>(then));
     auto room = shards_[s]->get_or_create(id, core::wall_clock_ms());
     if (room || asked + 1 >= shards_.size() || room.error().error != "room cap reached") {
       return then(std::move(room));
@@ -88,10 +92,29 @@ class RelayState {
     });
   }
 
+  // Calls `then(core::Result<core::Room*>)` on shard `s` (where the caller must be) with the
+  // room `id`, or nullptr if there is none. Never creates one. In cluster mode a room this node
+  // does not serve yet is loaded from Redis first; the error then means Redis is unreachable.
+  template <class Then>
+  void find_room(std::size_t s, std::string_view id, Then&& then) {
+    if (cluster) return cluster_room(s, id, false, std::forward<Then>(then));
+    then(core::Result<core::Room*>(shards_[s]->find(id)));
+  }
+
   // §10.1: the keyed bucket first, then the per-IP global bucket. False = 429.
   bool allow_rate(const std::string& ip, std::string_view key, int64_t now_ms);
 
  private:
+  using RoomThen = std::function<void(core::Result<core::Room*>)>;
+  // `then` may be move-only (it holds the request's reply): it is kept behind a shared_ptr.
+  template <class Then>
+  void cluster_room(std::size_t s, std::string_view id, bool create, Then&& then) {
+    auto held = std::make_shared<std::decay_t<Then>>(std::forward<Then>(then));
+    cluster_room_impl(s, std::string(id), create,
+                      [held](core::Result<core::Room*> room) { (*held)(std::move(room)); });
+  }
+  void cluster_room_impl(std::size_t s, std::string id, bool create, RoomThen then);
+
   std::vector<std::unique_ptr<core::RoomShard>> shards_;
   net::ShardPool* pool_ = nullptr;
 };

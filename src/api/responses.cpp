@@ -50,6 +50,11 @@ net::Response error_response(unsigned status, std::string_view error, std::strin
   return res;
 }
 
+net::Response unavailable_response(const core::Error& error) {
+  const bool cap = error.error == "room cap reached";
+  return error_response(503, error.error, error.detail, cap ? 60 : 1);
+}
+
 namespace {
 std::string html_escape(std::string_view s) {
   std::string out;

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/result.h"
 #include "net/http_types.h"
 
 namespace b2b::api {
@@ -23,6 +24,9 @@ net::Response json_response(unsigned status, std::string body);
 // {"error": error, "detail": detail}; `retry_after_s` > 0 adds Retry-After.
 net::Response error_response(unsigned status, std::string_view error, std::string_view detail = {},
                              int retry_after_s = 0);
+// 503 for a room the relay cannot reach now: the room cap ("room cap reached", retry in 60 s) or,
+// in cluster mode, Redis ("redis unavailable", retry in 1 s).
+net::Response unavailable_response(const core::Error& error);
 // §12.9.4: unknown page paths get the framework-style HTML 404.
 net::Response html_not_found(std::string_view method, std::string_view path);
 

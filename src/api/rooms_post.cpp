@@ -2,6 +2,7 @@
 // connection's shard; the rest (steps 4–9) on the room's shard, as one step.
 #include <boost/json.hpp>
 
+#include "api/cluster_posting.h"
 #include "api/json_body.h"
 #include "api/responses.h"
 #include "api/room_routes.h"
@@ -18,6 +19,8 @@ constexpr std::string_view kLockedHttp =
 
 net::Response refusal_response(const core::PostResult& r) {
   switch (*r.refusal) {
+    case core::PostRefusal::kUnavailable:
+      return error_response(503, r.detail, "the relay's cluster store is unreachable", 1);
     case core::PostRefusal::kRoomBufferFull:
       return error_response(503, "room buffer full \xE2\x80\x94 try again shortly", r.detail, 60);
     case core::PostRefusal::kGlobalBufferFull:
@@ -67,23 +70,34 @@ void post_message(RelayState& state, RoomCall call) {
         shard_index, room_id,
         [&state, call = std::move(call), precheck = std::move(precheck),
          m = std::move(m)](auto room) mutable {
-          if (!room) {
-            return call.reply.send(
-                error_response(503, "room cap reached", room.error().detail, 60));
-          }
+          if (!room) return call.reply.send(unavailable_response(room.error()));
           const std::size_t ciphertext_len = m.ciphertext.size();
-          core::PostResult r =
-              core::post_to_room(*room.value(), std::move(m), "agent", *state.sender_verifier,
-                                 core::wall_clock_ms(), precheck ? &*precheck : nullptr);
-          if (r.refusal) return call.reply.send(refusal_response(r));
-          // Issue 10: subscribers are served on the webhook thread, never on this executor.
-          if (state.webhooks) state.webhooks->enqueue_room_message(call.room_id, r.message);
-          core::inc(state.metrics.messages_posted_http);
-          core::inc(state.metrics.bytes_relayed, ciphertext_len);
-          std::string out = R"({"ok":true,"id":")";
-          out.append(r.message->id).append(R"(","seq":)").append(std::to_string(r.message->seq));
-          out.push_back('}');
-          call.reply.send(json_response(200, std::move(out)));
+          auto answer = [&state, call, ciphertext_len](core::PostResult r) {
+            if (r.refusal) return call.reply.send(refusal_response(r));
+            // Issue 10: subscribers are served on the webhook thread, never on this executor.
+            // In cluster mode only the node that took the post enqueues it.
+            if (state.webhooks) state.webhooks->enqueue_room_message(call.room_id, r.message);
+            core::inc(state.metrics.messages_posted_http);
+            core::inc(state.metrics.bytes_relayed, ciphertext_len);
+            std::string out = R"({"ok":true,"id":")";
+            out.append(r.message->id).append(R"(","seq":)").append(std::to_string(r.message->seq));
+            out.push_back('}');
+            call.reply.send(json_response(200, std::move(out)));
+          };
+          const int64_t now = core::wall_clock_ms();
+          if (!state.cluster) {
+            return answer(core::post_to_room(*room.value(), std::move(m), "agent",
+                                             *state.sender_verifier, now,
+                                             precheck ? &*precheck : nullptr));
+          }
+          core::PreparedPost prepared =
+              core::prepare_post(*room.value(), std::move(m), "agent", *state.sender_verifier, now,
+                                 precheck ? &*precheck : nullptr);
+          if (prepared.refusal) {
+            return answer(core::PostResult{nullptr, prepared.refusal, prepared.detail});
+          }
+          post_through_cluster(state, state.shard_of(call.room_id), call.room_id,
+                               std::move(prepared), now, std::move(answer));
         });
   });
 }

@@ -66,8 +66,9 @@ void start_on_room_shard(RelayState& state, std::size_t shard_index,
   state.get_or_create_room(shard_index, join->room_id, [&state, &shard, stream, join](auto room) {
     if (!room) {  // §6.2 step 4: the status is already 200, so the refusal is an event
       stream->start(sse_head(), [join] {});
-      stream->push(net::SharedBytes::copy_of(
-                       "data: {\"type\":\"error\",\"error\":\"room cap reached\"}\n\n"),
+      // "room cap reached", or in cluster mode "redis unavailable"
+      stream->push(net::SharedBytes::copy_of("data: {\"type\":\"error\",\"error\":" +
+                                             json_quote(room.error().error) + "}\n\n"),
                    false);
       stream->finish("");
       return;

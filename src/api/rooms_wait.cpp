@@ -86,37 +86,44 @@ void wait_for_messages(RelayState& state, RoomCall call) {
   const int64_t after = core::js_int_clamped(call.query.get("after"), 0, 0, INT64_MAX);
   const int64_t timeout_s = core::js_int_clamped(call.query.get("timeout"), 30, 1, 90);
   const std::size_t shard_index = state.shard_of(call.room_id);
-  state.on_shard(shard_index, [&state, call = std::move(call), after,
+  state.on_shard(shard_index, [&state, shard_index, call = std::move(call), after,
                                timeout_s](core::RoomShard& shard) mutable {
-    const int64_t now = core::wall_clock_ms();
-    core::Room* room = shard.find(call.room_id);
-    if (room) {
-      room->prune(now);
-      auto messages = room->messages_after(after, kImmediateBatchMax);
-      if (!messages.empty()) {
-        core::inc(state.metrics.messages_delivered, messages.size());
-        std::string body = render_message_list(messages);
-        append_tail(body, room->last_seq(), room->dropped_through());
-        return call.reply.send(json_response(200, std::move(body)));
-      }
-      room->bump_activity(now);  // §2.2: a wait that parks bumps lastActive, before the caps
-    }
-    auto slot =
-        acquire_waiter_slot(state, call.reply, call.client_ip, shard.waiters_for(call.room_id),
-                            static_cast<std::size_t>(state.limits.room_waiters_max),
-                            "too many concurrent waiters for this room");
-    if (!slot) return;
-    auto waiter = std::make_shared<LongPollWaiter>(state, shard, call.reply, call.room_id, after,
-                                                   std::move(*slot));
-    core::inc(state.metrics.longpoll_waits);
-    if (room) {
-      room->park(waiter, now);
-    } else {
-      shard.park_orphan(call.room_id, waiter);
-    }
-    waiter->arm(timeout_s);
+    const std::string room_id = call.room_id;
+    state.find_room(
+        shard_index, room_id,
+        [&state, &shard, call = std::move(call), after,
+         timeout_s](core::Result<core::Room*> found) mutable {
+          if (!found) return call.reply.send(unavailable_response(found.error()));
+          const int64_t now = core::wall_clock_ms();
+          core::Room* room = found.value();
+          if (room) {
+            room->prune(now);
+            auto messages = room->messages_after(after, kImmediateBatchMax);
+            if (!messages.empty()) {
+              core::inc(state.metrics.messages_delivered, messages.size());
+              std::string body = render_message_list(messages);
+              append_tail(body, room->last_seq(), room->dropped_through());
+              return call.reply.send(json_response(200, std::move(body)));
+            }
+            room->bump_activity(now);  // §2.2: a wait that parks bumps lastActive, before the caps
+          }
+          auto slot = acquire_waiter_slot(state, call.reply, call.client_ip,
+                                          shard.waiters_for(call.room_id),
+                                          static_cast<std::size_t>(state.limits.room_waiters_max),
+                                          "too many concurrent waiters for this room");
+          if (!slot) return;
+          auto waiter = std::make_shared<LongPollWaiter>(state, shard, call.reply, call.room_id,
+                                                         after, std::move(*slot));
+          core::inc(state.metrics.longpoll_waits);
+          if (room) {
+            room->park(waiter, now);
+          } else {
+            shard.park_orphan(call.room_id, waiter);
+          }
+          waiter->arm(timeout_s);
 
-    abort_on_disconnect(state, call.reply, state.shard_of(call.room_id), waiter);
+          abort_on_disconnect(state, call.reply, state.shard_of(call.room_id), waiter);
+        });
   });
 }
 

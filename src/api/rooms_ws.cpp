@@ -3,6 +3,7 @@
 // its room's shard, where its frames are handled in order.
 #include <boost/json.hpp>
 
+#include "api/cluster_posting.h"
 #include "api/responses.h"
 #include "api/room_routes.h"
 #include "api/webhook_service.h"
@@ -44,6 +45,45 @@ class WsSubscriber final : public core::StreamSubscriber {
   std::shared_ptr<net::WsSession> ws_;
 };
 
+void send_ws_error(const std::weak_ptr<net::WsSession>& ws, unsigned code, std::string_view error,
+                   std::string_view detail = {}) {
+  boost::json::object o{{"type", "error"}, {"code", code}, {"error", error}};
+  if (!detail.empty()) o.emplace("detail", detail);
+  if (auto session = ws.lock()) {
+    session->push(net::SharedBytes::copy_of(boost::json::serialize(o)), true);
+  }
+}
+
+// How a post from a WebSocket ended: counted and handed to webhooks, or an error frame. The
+// sender sees its own message through the broadcast echo.
+void report_ws_post(RelayState& state, const std::string& room_id,
+                    const std::weak_ptr<net::WsSession>& ws, const core::PostResult& r,
+                    std::size_t ciphertext_len) {
+  if (!r.refusal) {
+    core::inc(state.metrics.messages_posted_ws);
+    core::inc(state.metrics.bytes_relayed, ciphertext_len);
+    // Room webhooks see WebSocket posts as they see HTTP ones (delivery is off this executor).
+    if (state.webhooks) state.webhooks->enqueue_room_message(room_id, r.message);
+    return;
+  }
+  switch (*r.refusal) {
+    case core::PostRefusal::kRoomBufferFull:
+      return send_ws_error(ws, 503, "room buffer full", r.detail);
+    case core::PostRefusal::kGlobalBufferFull:
+      return send_ws_error(ws, 503, "global room buffer full", r.detail);
+    case core::PostRefusal::kBadSignature:
+      return send_ws_error(ws, 401, "bad sender_sig", r.detail);
+    case core::PostRefusal::kSignatureBusy:
+      return send_ws_error(ws, 429, "replay-cache full for this handle", r.detail);
+    case core::PostRefusal::kSignedOnlyNeedsSig:
+      return send_ws_error(ws, 400, "signed_only requires sender_sig", r.detail);
+    case core::PostRefusal::kRoomLocked:
+      return send_ws_error(ws, 403, "signed_only", r.detail);
+    case core::PostRefusal::kUnavailable:
+      return send_ws_error(ws, 503, r.detail);
+  }
+}
+
 // One connected client: its room, its member id, the address its posts are limited by.
 // The session owns the client (through its message handler); the client only refers back
 // weakly, so no cycle outlives the connection, even when the event loops stop first.
@@ -57,11 +97,7 @@ struct WsClient {
   uint64_t member_id = 0;
 
   void send_error(unsigned code, std::string_view error, std::string_view detail = {}) {
-    boost::json::object o{{"type", "error"}, {"code", code}, {"error", error}};
-    if (!detail.empty()) o.emplace("detail", detail);
-    if (auto session = ws.lock()) {
-      session->push(net::SharedBytes::copy_of(boost::json::serialize(o)), true);
-    }
+    send_ws_error(ws, code, error, detail);
   }
 
   void on_frame(std::string_view text);
@@ -119,38 +155,43 @@ void WsClient::on_post(core::Room& room, const boost::json::value& frame, int64_
     return send_error(429, "rate limited", "slow down");
   }
   const std::size_t ciphertext_len = message.value().ciphertext.size();
-  core::PostResult r =
-      core::post_to_room(room, std::move(message.value()), "user", *state.sender_verifier, now);
-  if (!r.refusal) {  // the sender sees its own message through the broadcast echo
-    core::inc(state.metrics.messages_posted_ws);
-    core::inc(state.metrics.bytes_relayed, ciphertext_len);
-    // Room webhooks see WebSocket posts as they see HTTP ones (delivery is off this executor).
-    if (state.webhooks) state.webhooks->enqueue_room_message(room_id, r.message);
-    return;
+  if (!state.cluster) {
+    return report_ws_post(
+        state, room_id, ws,
+        core::post_to_room(room, std::move(message.value()), "user", *state.sender_verifier, now),
+        ciphertext_len);
   }
-  switch (*r.refusal) {
-    case core::PostRefusal::kRoomBufferFull:
-      return send_error(503, "room buffer full", r.detail);
-    case core::PostRefusal::kGlobalBufferFull:
-      return send_error(503, "global room buffer full", r.detail);
-    case core::PostRefusal::kBadSignature:
-      return send_error(401, "bad sender_sig", r.detail);
-    case core::PostRefusal::kSignatureBusy:
-      return send_error(429, "replay-cache full for this handle", r.detail);
-    case core::PostRefusal::kSignedOnlyNeedsSig:
-      return send_error(400, "signed_only requires sender_sig", r.detail);
-    case core::PostRefusal::kRoomLocked:
-      return send_error(403, "signed_only", r.detail);
+  core::PreparedPost prepared =
+      core::prepare_post(room, std::move(message.value()), "user", *state.sender_verifier, now);
+  if (prepared.refusal) {
+    return report_ws_post(state, room_id, ws,
+                          core::PostResult{nullptr, prepared.refusal, prepared.detail},
+                          ciphertext_len);
   }
+  post_through_cluster(
+      state, state.shard_of(room_id), room_id, std::move(prepared), now,
+      [&state = state, room_id = room_id, ws = ws, ciphertext_len](core::PostResult r) {
+        report_ws_post(state, room_id, ws, r, ciphertext_len);
+      });
 }
+
+void joined(const std::shared_ptr<WsClient>& client, const std::shared_ptr<net::WsSession>& ws,
+            core::Result<core::Room*> room);
 
 void accepted(const std::shared_ptr<WsClient>& client, const std::shared_ptr<net::WsSession>& ws) {
   RelayState& state = client->state;
+  state.get_or_create_room(
+      state.shard_of(client->room_id), client->room_id,
+      [client, ws](core::Result<core::Room*> room) { joined(client, ws, std::move(room)); });
+}
+
+void joined(const std::shared_ptr<WsClient>& client, const std::shared_ptr<net::WsSession>& ws,
+            core::Result<core::Room*> room) {
+  RelayState& state = client->state;
   const int64_t now = core::wall_clock_ms();
-  auto room = client->shard.get_or_create(client->room_id, now);
   if (!room) {
     ws->start([](std::string_view) {}, [client] {});
-    client->send_error(503, "room cap reached");
+    client->send_error(503, room.error().error);
     ws->close(websocket::close_code::try_again_later);
     return;
   }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/agents_routes.h"
+#include "api/cluster_rooms.h"
 #include "api/alert_webhook.h"
 #include "api/identity_services.h"
 #include "api/logging.h"
@@ -23,6 +24,8 @@
 #include "core/clock.h"
 #include "net/listener.h"
 #include "net/tls_certificates.h"
+#include "cluster/redis_endpoint.h"
+#include "cluster/redis_store.h"
 #include "store/sqlite_store.h"
 
 namespace b2b::api {
@@ -126,16 +129,29 @@ class Shutdown {
 // Opens the store under --data-dir and loads what it holds; the webhooks and their deliveries
 // go to `webhook_state` for the WebhookService. nullptr (after one line on stderr naming the
 // file) if the store cannot be used.
+// The durable store: Redis in cluster mode (`redis` set), else SQLite under --data-dir.
+core::Result<std::unique_ptr<store::Store>> open_store(const RelayConfig& config,
+                                                       const cluster::RedisEndpoint* redis) {
+  if (redis) {
+    auto opened = cluster::open_redis_store(*redis);
+    if (!opened) return opened.error();
+    return std::unique_ptr<store::Store>(std::move(opened.value()));
+  }
+  auto opened = store::open_sqlite_store(config.data_dir);
+  if (opened && config.store_max_bytes > 0) {
+    store::set_sqlite_max_bytes(*opened.value(), config.store_max_bytes);
+  }
+  return opened;
+}
+
 std::unique_ptr<IdentityServices> open_identity_services(const RelayConfig& config,
+                                                         const cluster::RedisEndpoint* redis,
                                                          std::size_t shards,
                                                          store::Snapshot& webhook_state) {
-  auto opened = store::open_sqlite_store(config.data_dir);
+  auto opened = open_store(config, redis);
   if (!opened) {
     std::cerr << "bot2bot: " << opened.error().error << ": " << opened.error().detail << "\n";
     return nullptr;
-  }
-  if (config.store_max_bytes > 0) {
-    store::set_sqlite_max_bytes(*opened.value(), config.store_max_bytes);
   }
   auto ids = std::make_unique<IdentityServices>(std::move(opened.value()), config.identity, shards);
   auto snapshot = ids->store->load();
@@ -200,17 +216,40 @@ int run_server(const RelayConfig& config) {
     }
   }
 
+  std::optional<cluster::RedisEndpoint> redis;
+  if (!config.redis_url.empty()) {
+    auto endpoint = cluster::parse_redis_url(config.redis_url);
+    if (!endpoint) {
+      std::cerr << "bot2bot: --redis: " << endpoint.error().detail << "\n";
+      return 2;
+    }
+    redis = std::move(endpoint.value());
+    if (!config.redis_password.empty()) redis->password = config.redis_password;
+  }
+
   std::size_t threads = config.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   store::Snapshot webhook_state;
-  auto ids = open_identity_services(config, threads, webhook_state);
+  auto ids = open_identity_services(config, redis ? &*redis : nullptr, threads, webhook_state);
   if (!ids) return 1;
+  // In cluster mode Redis numbers every message (cluster_rooms.h): no local reservations.
   StoredSeqReservations reservations(*ids);
-  RelayState state(config, std::move(trusted.value()), threads, &reservations);
+  RelayState state(config, std::move(trusted.value()), threads, redis ? nullptr : &reservations);
   state.ids = ids.get();
   state.sender_verifier = std::make_unique<SignedSenderVerifier>(*ids);
   net::ShardPool pool(threads);
   state.attach(pool);
+  // Declared after the pool: it posts Redis replies to the pool's loops.
+  std::unique_ptr<ClusterRooms> cluster_rooms;
+  if (redis) {
+    cluster_rooms = std::make_unique<ClusterRooms>(state, *redis, ids->room_key_secret);
+    if (auto started = cluster_rooms->start(std::chrono::seconds(10)); !started) {
+      std::cerr << "bot2bot: --redis: " << started.error().error << ": "
+                << started.error().detail << "\n";
+      return 1;
+    }
+    state.cluster = cluster_rooms.get();
+  }
   // Declared after the pool so it is destroyed before it: callbacks still queued on the
   // webhook thread hold replies whose sockets belong to the pool's loops.
   WebhookService webhooks(*ids->store, ids->room_key_secret, config.webhooks);
@@ -291,7 +330,10 @@ int run_server(const RelayConfig& config) {
 
   // §14.4: the old test harnesses wait for this exact phrase on stdout (https:// with TLS).
   std::cout << "Bot2Bot.chat listening on " << scheme << host << ":" << ep.port() << " (" << threads
-            << " threads, data in " << config.data_dir << ")" << std::endl;
+            << " threads, data in "
+            << (redis ? "redis " + redis->host + ":" + std::to_string(redis->port)
+                      : config.data_dir)
+            << ")" << std::endl;
   pool.run();
   // Anything still registered with a room (a stream that outlived the drain deadline, a wait
   // parked during it) goes now, while its event loop still exists.
@@ -300,6 +342,7 @@ int run_server(const RelayConfig& config) {
     state.shard(i).release_all_waiters();
     ids->inboxes[i]->release_all_waiters();
   }
+  if (cluster_rooms) cluster_rooms->stop();
   webhooks.stop();      // pending deliveries are in the store and resume at the next start
   ids->store->close();  // every acknowledged write is already committed; this is the rest
   flush_logs();

@@ -225,6 +225,16 @@ int serve_command(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 30))
       ->group("Limits");
 
+  app.add_option("--redis", cfg.redis_url,
+                 "Cluster mode: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]. Nodes sharing one Redis "
+                 "share rooms, identities, DMs and profiles (docs/SCALING.md); without it, one "
+                 "node with SQLite under --data-dir")
+      ->envname("BOT2BOT_REDIS")
+      ->group("Cluster");
+  app.add_option("--redis-password", cfg.redis_password,
+                 "Password for --redis (instead of one in the URL)")
+      ->envname("BOT2BOT_REDIS_PASSWORD")
+      ->group("Cluster");
   app.add_option("--tls-cert", cfg.tls_cert,
                  "Serve HTTPS/WSS on --listen with this PEM certificate chain (needs --tls-key; "
                  "both re-read on SIGHUP)")

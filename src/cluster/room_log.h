@@ -9,6 +9,12 @@
 //   {r:<room_key>}:seq  string  the last seq handed out
 //   {r:<room_key>}:log  stream  entry id "<seq>-0", one field "m" = the message record (JSON),
 //                               trimmed to the replay limit (MAXLEN)
+//   {r:<room_key>}:lock string  "1" once the room is signed-only (ROOMS.md §7.3)
+//   {r:<room_key>}:presence hash  node id -> that node's presence in the room (room_record.h)
+//
+// The append also PUBLISHes "<room_key> <seq> <record>" on AppendRequest::channel, inside the
+// same script: every node receives each room's messages in seq order, once per node however
+// many subscribers it serves (live fan-out, docs/SCALING.md).
 //
 // Both keys get the room's retention as a PEXPIRE on every append, so an idle room's keys
 // expire together. A room that comes back starts at AppendRequest::min_seq, the store's
@@ -27,9 +33,15 @@
 
 namespace b2b::cluster {
 
-std::string room_hash_tag(std::string_view room_key);  // "{r:<room_key>}"
-std::string room_seq_key(std::string_view room_key);   // "{r:<room_key>}:seq"
-std::string room_log_key(std::string_view room_key);   // "{r:<room_key>}:log"
+std::string room_hash_tag(std::string_view room_key);      // "{r:<room_key>}"
+std::string room_seq_key(std::string_view room_key);       // "{r:<room_key>}:seq"
+std::string room_log_key(std::string_view room_key);       // "{r:<room_key>}:log"
+std::string room_lock_key(std::string_view room_key);      // "{r:<room_key>}:lock"
+std::string room_presence_key(std::string_view room_key);  // "{r:<room_key>}:presence"
+
+// The error detail of an append refused because the room is signed-only and the post is not
+// signed (nothing was written, no seq used).
+inline constexpr std::string_view kRoomLockedReply = "LOCKED";
 
 // The append script's source (needs Redis 7: its `#!lua` line makes Redis refuse it up front
 // under maxmemory instead of failing halfway).
@@ -41,11 +53,33 @@ struct AppendRequest {
   int64_t min_seq = 1;     // the first seq this room may hand out (store high-water mark)
   int64_t max_len = 2000;  // entries kept (--room-buffer-max)
   int64_t ttl_ms = 0;      // retention of the room's keys; 0: none
+  bool is_signed = true;   // an unsigned post to a signed-only room is refused (kRoomLockedReply)
+  bool lock = false;       // this (signed) post makes the room signed-only
+  std::string channel;     // where to PUBLISH the numbered record; empty: nowhere
 };
 
 struct LogEntry {
   int64_t seq = 0;
   std::string record;
+};
+
+// A room as Redis holds it, for a node that starts serving it.
+struct RoomSnapshot {
+  int64_t last_seq = 0;  // the last seq handed out (0: the room has none)
+  bool signed_only = false;
+  std::vector<LogEntry> entries;      // the newest ones, oldest first
+  std::vector<std::string> presence;  // every node's presence record (room_record.h)
+};
+
+// One node's presence in a room: kept in the room's presence hash (removed when `gone`) and
+// published on `channel` as "<room_key> 0 <record>".
+struct PresenceUpdate {
+  std::string room_key;
+  std::string node;
+  std::string record;
+  bool gone = false;
+  int64_t ttl_ms = 0;
+  std::string channel;
 };
 
 // Callbacks hold what they need (the connection, the script's sha), not the RoomLog: it may be
@@ -67,6 +101,12 @@ class RoomLog {
   // means the entries between were trimmed (a gap for the reader).
   void read_after(const std::string& room_key, int64_t after_seq, int64_t count,
                   std::function<void(core::Result<std::vector<LogEntry>>)> done);
+
+  void publish_presence(const PresenceUpdate& update, std::function<void(core::Result<bool>)> done);
+
+  // The room's counter, lock, newest `count` entries and presence, read in one step.
+  void load(const std::string& room_key, int64_t count,
+            std::function<void(core::Result<RoomSnapshot>)> done);
 
  private:
   std::shared_ptr<RedisConnection> redis_;

@@ -18,6 +18,9 @@ class ByteBudget {
     } while (!used_.compare_exchange_weak(cur, cur + n, std::memory_order_relaxed));
     return true;
   }
+  // Cluster mode: a message another node already accepted is held even past the budget (the
+  // room then trims its oldest), since every node must show the same log.
+  void reserve_anyway(int64_t n) { used_.fetch_add(n, std::memory_order_relaxed); }
   void release(int64_t n) { used_.fetch_sub(n, std::memory_order_relaxed); }
   bool would_fit(int64_t n) const { return used() + n <= max_; }
   int64_t used() const { return used_.load(std::memory_order_relaxed); }

@@ -39,11 +39,11 @@ std::string Message::record_json() const {
   return out;
 }
 
-MessagePtr make_message(MessageDraft d, int64_t seq, int64_t ts) {
+MessagePtr make_message(MessageDraft d, int64_t seq, int64_t ts, std::string id) {
   auto m = std::make_shared<Message>();
   m->seq = seq;
   m->ts = ts;
-  m->id = random_uuid_v4();
+  m->id = id.empty() ? random_uuid_v4() : std::move(id);
   m->sender = std::move(d.sender);
   m->ttl_ms = d.ttl_ms;
   m->accounted_bytes = d.ciphertext.size() + 512;

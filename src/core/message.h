@@ -53,7 +53,8 @@ struct Message {
 
 using MessagePtr = std::shared_ptr<const Message>;
 
-// Assigns id, renders the event once, computes accounting.
-MessagePtr make_message(MessageDraft draft, int64_t seq, int64_t ts);
+// Renders the event once and computes accounting. `id` empty: a new random UUID (cluster mode
+// passes the id the posting node chose, so every node renders the same record).
+MessagePtr make_message(MessageDraft draft, int64_t seq, int64_t ts, std::string id = {});
 
 }  // namespace b2b::core

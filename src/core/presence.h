@@ -43,13 +43,24 @@ class Heartbeats {
   std::vector<Entry> entries_;
 };
 
-// §5.2: stream members first (join order, first of each name), then heartbeats seen
-// within `visible_ms` whose name is not yet listed.
+// Cluster mode: who is in a room on one other node, as that node last published it
+// (api/cluster_rooms.h). Members and heartbeats use Heartbeats::Entry (name, key, last seen).
+struct NodePresence {
+  int64_t streams = 0;                        // stream members there, named or not (`size`)
+  std::vector<Heartbeats::Entry> members;     // its named stream members, join order
+  std::vector<Heartbeats::Entry> heartbeats;  // its POST /listening entries
+  int64_t expires_ms = 0;                     // the node refreshes it before then, or is gone
+};
+using RemotePresence = std::vector<std::pair<std::string, NodePresence>>;  // by node id
+
+// §5.2: stream members first (join order, first of each name; this node's, then other
+// nodes'), then heartbeats seen within `visible_ms` whose name is not yet listed.
 boost::json::array render_participants(const std::vector<StreamMember>& members,
                                        const Heartbeats& heartbeats, int64_t now_ms,
-                                       int64_t visible_ms);
+                                       int64_t visible_ms, const RemotePresence& remote = {});
 
 // §4.3: names of stream members in join order, deduplicated, unnamed omitted.
-boost::json::array render_names(const std::vector<StreamMember>& members);
+boost::json::array render_names(const std::vector<StreamMember>& members,
+                                const RemotePresence& remote = {});
 
 }  // namespace b2b::core

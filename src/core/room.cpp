@@ -1,6 +1,7 @@
 #include "core/room.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include <boost/json.hpp>
 
@@ -65,8 +66,23 @@ Result<MessagePtr> Room::append(MessageDraft draft, int64_t now_ms, bool lock_fi
     durable_until_ = reserved_until_;
   }
   MessagePtr m = make_message(std::move(draft), next_seq_++, now_ms);
-  last_assigned_seq_ = m->seq;
   reserve_seqs_if_needed();
+  take(m, bytes, now_ms);
+  return m;
+}
+
+void Room::append_numbered(MessagePtr m, int64_t now_ms, bool lock_first) {
+  prune(now_ms);
+  const auto bytes = static_cast<int64_t>(m->accounted_bytes);
+  budget_.reserve_anyway(bytes);
+  while (!buffer_.empty() && room_bytes_ + bytes > limits_.room_max_bytes) drop_message_front();
+  if (lock_first) lock_signed_only(now_ms);
+  next_seq_ = m->seq + 1;
+  take(std::move(m), bytes, now_ms);
+}
+
+void Room::take(MessagePtr m, int64_t bytes, int64_t now_ms) {
+  last_assigned_seq_ = m->seq;
   room_bytes_ += bytes;
   if (m->ttl_ms && *m->ttl_ms > 0) {
     next_ttl_expiry_ms_ = std::min(next_ttl_expiry_ms_, static_cast<double>(m->ts) + *m->ttl_ms);
@@ -79,7 +95,6 @@ Result<MessagePtr> Room::append(MessageDraft draft, int64_t now_ms, bool lock_fi
   // §18.4: waiters wake after the message is in the buffer. A waiter may stay parked.
   const int64_t last = last_seq();
   std::erase_if(waiters_, [&](const std::shared_ptr<Waiter>& w) { return w->offer(m, last); });
-  return m;
 }
 
 void Room::lock_signed_only(int64_t now_ms) {
@@ -102,7 +117,7 @@ uint64_t Room::subscribe(Joiner j, int64_t now_ms) {
   members_.push_back(StreamMember{id, std::move(j.subscriber), j.kind, std::move(j.name),
                                   std::move(j.box_pub), now_ms});
   last_active_ms_ = now_ms;
-  broadcast_presence(now_ms);
+  local_presence_changed(now_ms);
   return id;
 }
 
@@ -112,7 +127,7 @@ void Room::unsubscribe(uint64_t member_id, int64_t now_ms) {
   if (it == members_.end()) return;  // already dropped (slow consumer or shutdown)
   members_.erase(it);
   last_active_ms_ = now_ms;
-  broadcast_presence(now_ms);
+  local_presence_changed(now_ms);
 }
 
 void Room::hello(uint64_t member_id, std::string name, BoxPubUpdate box_pub, int64_t now_ms) {
@@ -128,7 +143,7 @@ void Room::hello(uint64_t member_id, std::string name, BoxPubUpdate box_pub, int
     m->name = std::move(name);
   }
   if (box_pub.present) m->box_pub = std::move(box_pub.value);
-  broadcast_presence(now_ms);
+  local_presence_changed(now_ms);
 }
 
 void Room::touch(uint64_t member_id, int64_t now_ms) {
@@ -140,7 +155,7 @@ void Room::heartbeat(std::string name, std::optional<std::string> box_pub, int64
   heartbeats_.upsert(std::move(name), std::move(box_pub), now_ms,
                      static_cast<std::size_t>(limits_.heartbeats_per_room_max));
   last_active_ms_ = now_ms;
-  broadcast_presence(now_ms);
+  local_presence_changed(now_ms);
 }
 
 std::vector<std::shared_ptr<StreamSubscriber>> Room::release_subscribers() {
@@ -177,7 +192,7 @@ std::vector<MessagePtr> Room::messages_after(int64_t after, std::size_t max) con
 
 RoomStatus Room::status(int64_t now_ms) const {
   RoomStatus s;
-  s.participants = static_cast<int64_t>(members_.size());
+  s.participants = static_cast<int64_t>(stream_count());
   s.recent_count = static_cast<int64_t>(buffer_.size());
   s.last_seq = last_seq();
   s.age_seconds = std::max<int64_t>(0, (now_ms - created_ms_) / 1000);
@@ -246,17 +261,17 @@ std::size_t Room::broadcast(const EventPtr& event, int64_t now_ms) {
       gone->drop_slow_consumer();
     }
   }
-  if (dropped) broadcast_presence(now_ms);
+  if (dropped) local_presence_changed(now_ms);
   return queued;
 }
 
 void Room::broadcast_presence(int64_t now_ms) {
   boost::json::object p;
   p.emplace("type", "presence");
-  p.emplace("size", members_.size());
-  p.emplace("names", render_names(members_));
-  p.emplace("participants",
-            render_participants(members_, heartbeats_, now_ms, limits_.heartbeat_visible_ms));
+  p.emplace("size", stream_count());
+  p.emplace("names", render_names(members_, remote_presence_));
+  p.emplace("participants", render_participants(members_, heartbeats_, now_ms,
+                                                limits_.heartbeat_visible_ms, remote_presence_));
   broadcast(render_event(boost::json::serialize(p)), now_ms);
 }
 
@@ -264,13 +279,62 @@ EventPtr Room::render_ready(StreamKind kind, int64_t now_ms) const {
   boost::json::object r;
   r.emplace("type", "ready");
   r.emplace("roomId", id_);
-  r.emplace("size", members_.size() + 1);  // §4.2: includes the joiner
+  r.emplace("size", stream_count() + 1);  // §4.2: includes the joiner
   if (kind == StreamKind::kSse) r.emplace("last_seq", last_seq());
   // §4.2: computed before the joiner is added, so it never lists the joiner.
-  r.emplace("participants",
-            render_participants(members_, heartbeats_, now_ms, limits_.heartbeat_visible_ms));
+  r.emplace("participants", render_participants(members_, heartbeats_, now_ms,
+                                                limits_.heartbeat_visible_ms, remote_presence_));
   r.emplace("signed_only", signed_only_);  // §20.5: surface the lock state
   return render_event(boost::json::serialize(r));
+}
+
+void Room::local_presence_changed(int64_t now_ms) {
+  broadcast_presence(now_ms);
+  if (presence_observer_) presence_observer_->local_presence_changed(*this);
+}
+
+std::size_t Room::stream_count() const {
+  std::size_t n = members_.size();
+  for (const auto& [node, p] : remote_presence_) n += static_cast<std::size_t>(p.streams);
+  return n;
+}
+
+NodePresence Room::local_presence(int64_t now_ms, int64_t expires_ms) const {
+  NodePresence p;
+  p.streams = static_cast<int64_t>(members_.size());
+  std::unordered_set<std::string_view> listed;
+  for (const auto& m : members_) {
+    if (m.name && listed.insert(*m.name).second) {
+      p.members.push_back(Heartbeats::Entry{*m.name, m.box_pub, m.last_seen_ms});
+    }
+  }
+  for (const auto& h : heartbeats_.entries()) {
+    if (now_ms - h.last_seen_ms <= limits_.heartbeat_visible_ms) p.heartbeats.push_back(h);
+  }
+  p.expires_ms = expires_ms;
+  return p;
+}
+
+void Room::set_remote_presence(const std::string& node, NodePresence presence, int64_t now_ms) {
+  auto it = std::find_if(remote_presence_.begin(), remote_presence_.end(),
+                         [&](const auto& entry) { return entry.first == node; });
+  const bool gone = presence.streams == 0 && presence.heartbeats.empty();
+  if (gone) {
+    if (it == remote_presence_.end()) return;
+    remote_presence_.erase(it);
+  } else if (it == remote_presence_.end()) {
+    remote_presence_.emplace_back(node, std::move(presence));
+  } else {
+    it->second = std::move(presence);
+  }
+  broadcast_presence(now_ms);
+}
+
+void Room::expire_remote_presence(int64_t now_ms) {
+  const auto before = remote_presence_.size();
+  std::erase_if(remote_presence_,
+                [now_ms](const auto& entry) { return entry.second.expires_ms < now_ms; });
+  if (remote_presence_.size() != before) broadcast_presence(now_ms);
 }
 
 StreamMember* Room::find_member(uint64_t id) {

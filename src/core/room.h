@@ -49,6 +49,13 @@ struct BoxPubUpdate {
   std::optional<std::string> value;  // nullopt with present=true clears it
 };
 
+// Cluster mode: told whenever this node's presence in a room changes, so it can publish it.
+class PresenceObserver {
+ public:
+  virtual ~PresenceObserver() = default;
+  virtual void local_presence_changed(class Room& room) = 0;
+};
+
 class Room {
  public:
   Room(std::string id, int64_t now_ms, int64_t first_seq, const RelayLimits& limits,
@@ -68,6 +75,13 @@ class Room {
   // global budget was spent meanwhile by another shard (then nothing changed).
   Result<MessagePtr> append(MessageDraft draft, int64_t now_ms, bool lock_first = false);
 
+  // Cluster mode (seqs come from Redis, src/api/cluster_rooms.h): appends a message another
+  // step already numbered, with the same buffer, fan-out and wake-ups as append(). The caller
+  // passes seqs in order and drops duplicates.
+  void append_numbered(MessagePtr message, int64_t now_ms, bool lock_first = false);
+  // Cluster mode: the next seq this room expects (set when the room is loaded from Redis).
+  void expect_next_seq(int64_t seq) { next_seq_ = seq; }
+
   bool signed_only() const { return signed_only_; }
   // §7.3: lock the room and broadcast {"type":"locked"} (once).
   void lock_signed_only(int64_t now_ms);
@@ -82,6 +96,15 @@ class Room {
   void touch(uint64_t member_id, int64_t now_ms);
   // POST /listening.
   void heartbeat(std::string name, std::optional<std::string> box_pub, int64_t now_ms);
+  // --- cluster mode: presence on other nodes (api/cluster_rooms.h) ----------------------
+  void set_presence_observer(PresenceObserver* observer) { presence_observer_ = observer; }
+  // This node's streams and heartbeats here, as the other nodes should see them.
+  NodePresence local_presence(int64_t now_ms, int64_t expires_ms) const;
+  // Another node's presence (empty: it has left); merged into presence events and `ready`.
+  void set_remote_presence(const std::string& node, NodePresence presence, int64_t now_ms);
+  // Forgets nodes that stopped refreshing theirs (a node killed without saying goodbye).
+  void expire_remote_presence(int64_t now_ms);
+
   // Shutdown: hand every subscriber back to the caller and forget them.
   std::vector<std::shared_ptr<StreamSubscriber>> release_subscribers();
 
@@ -109,6 +132,7 @@ class Room {
   int64_t last_assigned_seq() const { return last_assigned_seq_; }
   RoomStatus status(int64_t now_ms) const;
   std::size_t subscriber_count() const { return members_.size(); }
+  std::size_t heartbeat_count() const { return heartbeats_.entries().size(); }
 
   // §2.6 pruning pass (age, ttl, count); releases bytes.
   void prune(int64_t now_ms);
@@ -118,9 +142,15 @@ class Room {
   void bump_activity(int64_t now_ms) { last_active_ms_ = now_ms; }
 
  private:
+  // Buffers a numbered message whose bytes are reserved, fans it out, wakes waiters.
+  void take(MessagePtr m, int64_t bytes, int64_t now_ms);
   // Returns how many members took the event.
   std::size_t broadcast(const EventPtr& event, int64_t now_ms);
   void broadcast_presence(int64_t now_ms);
+  // broadcast_presence, and the observer (if any) is told: this node's presence changed.
+  void local_presence_changed(int64_t now_ms);
+  // Stream members here and on other nodes (`size`).
+  std::size_t stream_count() const;
   EventPtr render_ready(StreamKind kind, int64_t now_ms) const;
   void drop_message_front();
   void reserve_seqs_if_needed();
@@ -150,6 +180,8 @@ class Room {
   std::vector<StreamMember> members_;  // join order
   Heartbeats heartbeats_;
   std::vector<std::shared_ptr<Waiter>> waiters_;
+  PresenceObserver* presence_observer_ = nullptr;
+  RemotePresence remote_presence_;
 };
 
 }  // namespace b2b::core

@@ -5,8 +5,8 @@
 namespace b2b::core {
 namespace {
 
-PostResult refuse(PostRefusal r, std::string detail) {
-  PostResult out;
+PreparedPost refuse(PostRefusal r, std::string detail) {
+  PreparedPost out;
   out.refusal = r;
   out.detail = std::move(detail);
   return out;
@@ -14,8 +14,9 @@ PostResult refuse(PostRefusal r, std::string detail) {
 
 }  // namespace
 
-PostResult post_to_room(Room& room, IncomingMessage in, std::string_view default_sender,
-                        SenderVerifier& verifier, int64_t now_ms, const SignatureCheck* precheck) {
+PreparedPost prepare_post(Room& room, IncomingMessage in, std::string_view default_sender,
+                          SenderVerifier& verifier, int64_t now_ms,
+                          const SignatureCheck* precheck) {
   room.prune(now_ms);  // expired messages do not count against the budgets
   // Step 5: budgets, before the signature, so a refused retry keeps its nonce (§6.1 notes).
   if (auto e = room.check_budget(in.ciphertext.size())) {
@@ -58,11 +59,28 @@ PostResult post_to_room(Room& room, IncomingMessage in, std::string_view default
 
   draft.ttl_ms = in.ttl_ms;
   draft.reply_to = std::move(in.reply_to);
-  auto appended = room.append(std::move(draft), now_ms, locks);  // step 9
-  if (!appended) {
-    return refuse(PostRefusal::kGlobalBufferFull, appended.error().detail);
-  }
+  PreparedPost out;
+  out.draft = std::move(draft);
+  out.lock_first = locks;
+  return out;
+}
+
+PostResult post_to_room(Room& room, IncomingMessage in, std::string_view default_sender,
+                        SenderVerifier& verifier, int64_t now_ms, const SignatureCheck* precheck) {
+  PreparedPost prepared =
+      prepare_post(room, std::move(in), default_sender, verifier, now_ms, precheck);
   PostResult out;
+  if (prepared.refusal) {
+    out.refusal = prepared.refusal;
+    out.detail = std::move(prepared.detail);
+    return out;
+  }
+  auto appended = room.append(std::move(prepared.draft), now_ms, prepared.lock_first);  // step 9
+  if (!appended) {
+    out.refusal = PostRefusal::kGlobalBufferFull;
+    out.detail = appended.error().detail;
+    return out;
+  }
   out.message = std::move(appended.value());
   return out;
 }

@@ -100,6 +100,7 @@ void RoomShard::janitor(int64_t now_ms) {
       it = next;
     } else {
       it->second->prune(now_ms);
+      it->second->expire_remote_presence(now_ms);
       ++it;
     }
   }

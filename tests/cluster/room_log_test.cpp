@@ -170,6 +170,80 @@ TEST(RoomLog, AFailedAppendUsesNoSeq) {
   EXPECT_EQ(append(loop, node.log, message("fail", "three")).value(), 2);
 }
 
+// An unsigned post to a signed-only room is refused inside the script, before any write: it
+// uses no seq, whichever node sent it.
+TEST(RoomLog, ASignedOnlyRoomRefusesUnsignedAppendsWithoutUsingASeq) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  Node node(connect_to(loop, server));
+  AppendRequest unsigned_post = message("lock", "before");
+  unsigned_post.is_signed = false;
+  EXPECT_EQ(append(loop, node.log, unsigned_post).value(), 1);
+  AppendRequest locking = message("lock", "locks");
+  locking.lock = true;
+  EXPECT_EQ(append(loop, node.log, locking).value(), 2);
+  auto refused = append(loop, node.log, unsigned_post);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(refused.error().detail.starts_with(kRoomLockedReply)) << refused.error().detail;
+  EXPECT_EQ(append(loop, node.log, message("lock", "signed")).value(), 3);  // no seq used
+}
+
+// The append publishes "<room_key> <seq> <record>" in the same step, and a node starting to
+// serve the room reads counter, lock, newest entries and presence at once.
+TEST(RoomLog, AppendPublishesTheNumberedRecordAndLoadReadsTheRoom) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  Node node(connect_to(loop, server));
+  std::vector<std::string> heard;
+  auto listener =
+      RedisConnection::create(loop.ioc.get_executor(), parse_redis_url(server.url()).value());
+  listener->subscribe({"live"}, [&heard](std::string, std::string payload) {
+    heard.push_back(std::move(payload));
+  });
+  listener->start();
+  ASSERT_TRUE(loop.until([&] { return listener->ready(); }));
+  for (int i = 0; i < 5; ++i) {
+    AppendRequest a = message("pub", "m" + std::to_string(i), 3);
+    a.channel = "live";
+    a.min_seq = 1000;
+    ASSERT_EQ(append(loop, node.log, a).value(), 1000 + i);
+  }
+  ASSERT_TRUE(loop.until([&] { return heard.size() == 5; }));
+  EXPECT_EQ(heard[0], R"(pub 1000 {"text":"m0"})");
+  EXPECT_EQ(heard[4], R"(pub 1004 {"text":"m4"})");
+
+  std::optional<bool> published;
+  node.log.publish_presence(
+      PresenceUpdate{"pub", "node-a", R"({"node":"node-a"})", false, 60000, "live"},
+      [&](core::Result<bool> r) { published = r.ok(); });
+  ASSERT_TRUE(loop.until([&] { return published.has_value(); }));
+  ASSERT_TRUE(loop.until([&] { return heard.size() == 6; }));
+  EXPECT_EQ(heard[5], R"(pub 0 {"node":"node-a"})");
+
+  std::optional<core::Result<RoomSnapshot>> loaded;
+  node.log.load("pub", 10, [&](core::Result<RoomSnapshot> r) { loaded = std::move(r); });
+  ASSERT_TRUE(loop.until([&] { return loaded.has_value(); }));
+  ASSERT_TRUE(*loaded);
+  const RoomSnapshot& snap = loaded->value();
+  EXPECT_EQ(snap.last_seq, 1004);
+  EXPECT_FALSE(snap.signed_only);
+  ASSERT_EQ(snap.entries.size(), 3u);  // trimmed to MAXLEN 3, oldest first
+  EXPECT_EQ(snap.entries.front().seq, 1002);
+  EXPECT_EQ(snap.entries.back().record, R"({"text":"m4"})");
+  ASSERT_EQ(snap.presence.size(), 1u);
+  EXPECT_EQ(snap.presence[0], R"({"node":"node-a"})");
+
+  std::optional<core::Result<RoomSnapshot>> empty;
+  node.log.load("nothing", 10, [&](core::Result<RoomSnapshot> r) { empty = std::move(r); });
+  ASSERT_TRUE(loop.until([&] { return empty.has_value(); }));
+  ASSERT_TRUE(*empty);
+  EXPECT_EQ(empty->value().last_seq, 0);
+  EXPECT_TRUE(empty->value().entries.empty());
+  listener->stop();
+}
+
 TEST(RoomLog, SurvivesARedisRestartReloadingItsScript) {
   REQUIRE_REDIS();
   RedisServer server;
