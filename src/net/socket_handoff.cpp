@@ -14,6 +14,8 @@ void hand_off(tcp::socket socket, boost::asio::io_context& target,
     return then(std::move(socket));
   }
   boost::system::error_code ec;
+  // Behind the TLS tunnel (tls_tunnel.h) this is a unix socket: getsockname still succeeds,
+  // and the protocol object only tags the descriptor as a byte stream for Asio.
   const auto protocol = socket.local_endpoint(ec).protocol();
   if (ec) return;  // already dead: nothing to hand over
   const int fd = socket.release(ec);
