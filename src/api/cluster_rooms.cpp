@@ -17,6 +17,8 @@ namespace {
 
 // Held in a Track after a reconnect: "read back everything after what was applied".
 constexpr int64_t kCatchUp = std::numeric_limits<int64_t>::max();
+// How soon a hole read that failed (Redis unreachable) is tried again.
+constexpr std::chrono::milliseconds kHoleRetry{250};
 
 // "<room_key> <seq> <record>", as the append script publishes it.
 bool parse_live(std::string_view payload, std::string_view& key, int64_t& seq,
@@ -270,13 +272,22 @@ void ClusterRooms::hole_filled(std::size_t s, const std::string& room_id,
   auto t = side.tracks.find(room_id);
   if (!room || t == side.tracks.end()) return;
   Track& track = t->second;
+  if (!entries) {
+    // Redis is not reachable yet (its restart also cut our subscription): read again shortly.
+    auto timer = std::make_shared<boost::asio::steady_timer>(state_.pool().context(s), kHoleRetry);
+    timer->async_wait([this, s, room_id, timer](boost::system::error_code) {
+      auto again = sides_[s]->tracks.find(room_id);
+      if (again == sides_[s]->tracks.end() || !state_.shard(s).find(room_id)) return;
+      again->second.filling = false;
+      if (!again->second.held.empty()) fill_hole(s, room_id, again->second);
+    });
+    return;
+  }
   track.filling = false;
   holes_filled_.fetch_add(1, std::memory_order_relaxed);
-  if (entries) {
-    for (auto& e : entries.value()) track.held.emplace(e.seq, std::move(e.record));
-  }
+  for (auto& e : entries.value()) track.held.emplace(e.seq, std::move(e.record));
   track.held.erase(kCatchUp);
-  // What the stream no longer has (trimmed, or Redis unreachable) is lost, as a message
+  // What the stream no longer has (trimmed by MAXLEN or expired) is lost, as a message
   // dropped from a full buffer is: readers below it are told (Room::dropped_through).
   if (!track.held.empty() && track.held.begin()->first > track.next) {
     room->mark_lost_through(track.held.begin()->first - 1);

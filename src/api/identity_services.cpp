@@ -37,4 +37,10 @@ IdentityServices::IdentityServices(std::unique_ptr<store::Store> s, IdentityConf
   }
 }
 
+identity::EnvelopePtr envelope_from_record(const store::DmRecord& d) {
+  return std::make_shared<identity::Envelope>(
+      identity::Envelope{d.seq, d.id, d.ciphertext, d.nonce, d.sender_eph_pub, d.from_handle,
+                         d.from_verified, d.ts, d.from_sig, d.from_ts});
+}
+
 }  // namespace b2b::api

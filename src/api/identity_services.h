@@ -66,4 +66,7 @@ struct IdentityServices {
   }
 };
 
+// A persisted DM as the inbox holds it (start-up, and cluster mode's change feed).
+identity::EnvelopePtr envelope_from_record(const store::DmRecord& d);
+
 }  // namespace b2b::api

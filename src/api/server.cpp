@@ -12,6 +12,7 @@
 
 #include "api/agents_routes.h"
 #include "api/cluster_rooms.h"
+#include "api/cluster_sync.h"
 #include "api/alert_webhook.h"
 #include "api/identity_services.h"
 #include "api/logging.h"
@@ -163,10 +164,8 @@ std::unique_ptr<IdentityServices> open_identity_services(const RelayConfig& conf
   ids->registry.load(s.identities);
   load_directory(*ids, s.profiles, core::wall_clock_ms());
   for (const auto& d : s.dms) {
-    auto e = std::make_shared<identity::Envelope>(
-        identity::Envelope{d.seq, d.id, d.ciphertext, d.nonce, d.sender_eph_pub, d.from_handle,
-                           d.from_verified, d.ts, d.from_sig, d.from_ts});
-    ids->inboxes[std::hash<std::string_view>{}(d.recipient) % shards]->restore(d.recipient, e);
+    ids->inboxes[std::hash<std::string_view>{}(d.recipient) % shards]->restore(
+        d.recipient, envelope_from_record(d));
   }
   for (const auto& c : s.claim_cursors) ids->restored_cursors.add(c.handle, c.room_key, c.cursor);
   for (const auto& h : s.room_high_waters) ids->restored_high_water[h.room_key] = h.next_seq;
@@ -241,6 +240,7 @@ int run_server(const RelayConfig& config) {
   state.attach(pool);
   // Declared after the pool: it posts Redis replies to the pool's loops.
   std::unique_ptr<ClusterRooms> cluster_rooms;
+  std::unique_ptr<ClusterSync> cluster_sync;
   if (redis) {
     cluster_rooms = std::make_unique<ClusterRooms>(state, *redis, ids->room_key_secret);
     if (auto started = cluster_rooms->start(std::chrono::seconds(10)); !started) {
@@ -249,6 +249,9 @@ int run_server(const RelayConfig& config) {
       return 1;
     }
     state.cluster = cluster_rooms.get();
+    cluster_sync = std::make_unique<ClusterSync>(
+        state, *ids, dynamic_cast<cluster::RedisStore&>(*ids->store), *redis);
+    cluster_sync->start();
   }
   // Declared after the pool so it is destroyed before it: callbacks still queued on the
   // webhook thread hold replies whose sockets belong to the pool's loops.
@@ -342,6 +345,7 @@ int run_server(const RelayConfig& config) {
     state.shard(i).release_all_waiters();
     ids->inboxes[i]->release_all_waiters();
   }
+  if (cluster_sync) cluster_sync->stop();
   if (cluster_rooms) cluster_rooms->stop();
   webhooks.stop();      // pending deliveries are in the store and resume at the next start
   ids->store->close();  // every acknowledged write is already committed; this is the rest

@@ -80,19 +80,20 @@ return 1
 )lua";
 
 // KEYS {h}:dm, {h}:dm_id, b2b:inboxes, b2b:dm_ts. ARGV handle, seq, id, ts, record (JSON),
-// event. Like INSERT OR REPLACE on (recipient, seq) and (recipient, id): whatever holds this
-// seq or this id is replaced, so a retried insert is idempotent.
+// event. Like INSERT OR REPLACE on (recipient, id): an envelope with this id is replaced, so a
+// retried insert is idempotent. Unlike SQLite, a seq held by *another* envelope is refused
+// (SEQTAKEN, nothing written): two nodes may pick the same inbox seq for one recipient, and
+// replacing would lose the first DM; the refused sender gets a 503 and retries with a new seq.
 constexpr const char* kInsertDm = R"lua(
 local h, seq, id = ARGV[1], ARGV[2], ARGV[3]
+local holder = redis.call('HGET', KEYS[1], seq)
+if holder and cjson.decode(holder).id ~= id then
+  return redis.error_reply('SEQTAKEN another DM holds this inbox seq')
+end
 local old_seq = redis.call('HGET', KEYS[2], id)
 if old_seq and old_seq ~= seq then
   redis.call('HDEL', KEYS[1], old_seq)
   redis.call('ZREM', KEYS[4], h .. '/' .. old_seq)
-end
-local old = redis.call('HGET', KEYS[1], seq)
-if old then
-  local old_id = cjson.decode(old).id
-  if old_id ~= id then redis.call('HDEL', KEYS[2], old_id) end
 end
 redis.call('HSET', KEYS[1], seq, ARGV[5])
 redis.call('HSET', KEYS[2], id, seq)

@@ -91,6 +91,21 @@ void InboxShard::restore(const std::string& handle, EnvelopePtr envelope) {
   inboxes_[handle].envelopes.push_back(std::move(envelope));
 }
 
+bool InboxShard::merge(const std::string& handle, EnvelopePtr envelope, int64_t now_ms) {
+  Inbox& inbox = inboxes_[handle];
+  for (const auto& e : inbox.envelopes) {
+    if (e->id == envelope->id) return false;
+  }
+  pool_.reserve_anyway(static_cast<int64_t>(envelope->accounted_bytes()));
+  auto at = std::upper_bound(inbox.envelopes.begin(), inbox.envelopes.end(), envelope->seq,
+                             [](int64_t seq, const EnvelopePtr& e) { return seq < e->seq; });
+  inbox.envelopes.insert(at, envelope);
+  prune(inbox, now_ms, nullptr);
+  std::erase_if(inbox.waiters,
+                [&](const std::shared_ptr<InboxWaiter>& w) { return w->offer(envelope); });
+  return true;
+}
+
 InboxPage InboxShard::after(const std::string& handle, int64_t after_seq, int64_t now_ms,
                             InboxChange* change) {
   InboxPage page;

@@ -73,6 +73,9 @@ class InboxShard {
   bool append(const std::string& handle, EnvelopePtr envelope, int64_t now_ms, InboxChange* change);
   // Start-up: restore a persisted envelope (no waking, no pruning).
   void restore(const std::string& handle, EnvelopePtr envelope);
+  // Cluster mode: an envelope another node accepted. Inserted in seq order unless one with its
+  // id is already here; wakes waiters. False if it was already here.
+  bool merge(const std::string& handle, EnvelopePtr envelope, int64_t now_ms);
   // §4.4 step 6: envelopes with seq > after, the first `page`.
   InboxPage after(const std::string& handle, int64_t after_seq, int64_t now_ms,
                   InboxChange* change);

@@ -208,7 +208,7 @@ TEST(RedisStore, TargetedDeletes) {
   EXPECT_EQ(snap.claim_cursors[0].room_key, "room-b");
 }
 
-TEST(RedisStore, InsertDmIsIdempotentAndReplacesBySeqOrById) {
+TEST(RedisStore, InsertDmIsIdempotentByIdAndNeverReplacesAnotherDmsSeq) {
   REQUIRE_REDIS();
   RedisServer server;
   auto store = open_store(server);
@@ -222,12 +222,16 @@ TEST(RedisStore, InsertDmIsIdempotentAndReplacesBySeqOrById) {
   DmRecord same_id = dm("alice", 5);  // (recipient, id) taken: the old seq goes
   same_id.id = first.id;
   store->insert_dm(same_id, testing::ignore());
-  DmRecord same_seq = dm("alice", 5);  // (recipient, seq) taken: the old id goes
+  EXPECT_EQ(must_load(*store).dms, std::vector<DmRecord>{same_id});
+  // (recipient, seq) held by another envelope: refused, nothing replaced (two nodes may pick
+  // one inbox seq; the second sender gets a 503 and retries).
+  DmRecord same_seq = dm("alice", 5);
   same_seq.id = "other";
-  store->insert_dm(same_seq, testing::ignore());
-  EXPECT_EQ(must_load(*store).dms, std::vector<DmRecord>{same_seq});
-  ASSERT_TRUE(sync([&](Done d) { store->delete_dm("alice", first.id, std::move(d)); }));
-  EXPECT_EQ(must_load(*store).dms.size(), 1u);  // first.id no longer names an envelope
+  auto taken = sync([&](Done d) { store->insert_dm(same_seq, std::move(d)); });
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().error, "storage error");
+  EXPECT_NE(taken.error().detail.find("SEQTAKEN"), std::string::npos) << taken.error().detail;
+  EXPECT_EQ(must_load(*store).dms, std::vector<DmRecord>{same_id});
 }
 
 TEST(RedisStore, DmOrderIsByRecipientThenSeq) {

@@ -117,6 +117,25 @@ TEST_F(InboxTest, AWaiterIsWokenOnlyByANewerEnvelope) {
   EXPECT_EQ(inbox.waiters_for("alice"), 0u);
 }
 
+// Cluster mode: an envelope another node accepted is inserted in seq order, once, and wakes a
+// parked wait; the caps still apply.
+TEST_F(InboxTest, MergedEnvelopesGoInSeqOrderOnceAndWakeWaiters) {
+  inbox.append("alice", env(10, true), 1000, nullptr);
+  inbox.append("alice", env(12, true), 1000, nullptr);
+  auto w = std::make_shared<Recorder>();
+  w->after = 12;
+  inbox.park("alice", w);
+  EXPECT_TRUE(inbox.merge("alice", env(11, true), 1000));
+  EXPECT_FALSE(inbox.merge("alice", env(11, true), 1000));  // already here (same id)
+  EXPECT_EQ(seqs(), (std::vector<int64_t>{10, 11, 12}));
+  EXPECT_TRUE(w->got.empty());  // 11 is not newer than the wait's cursor
+  EXPECT_TRUE(inbox.merge("alice", env(13, true), 1000));
+  EXPECT_EQ(w->got, std::vector<int64_t>{13});
+  EXPECT_TRUE(inbox.merge("alice", env(14, true), 1000));
+  EXPECT_EQ(seqs(), (std::vector<int64_t>{11, 12, 13}));  // max_envelopes 4: 10 left; page 3
+  EXPECT_EQ(pool.used(), 4 * (4 + 512));
+}
+
 TEST(Envelope, ServedShapeHasNullSenderWhenAnonymousAndRelaysTheProofWhenVerified) {
   auto anon = env(1, false);
   EXPECT_NE(anon->to_json().find(R"("from_handle":null)"), std::string::npos);

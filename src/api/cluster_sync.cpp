@@ -1,0 +1,123 @@
+#include "api/cluster_sync.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "api/agents_routes.h"
+#include "api/identity_services.h"
+#include "api/relay_state.h"
+#include "cluster/redis_store.h"
+#include "core/clock.h"
+
+namespace b2b::api {
+
+ClusterSync::ClusterSync(RelayState& state, IdentityServices& ids, cluster::RedisStore& store,
+                         cluster::RedisEndpoint endpoint)
+    : state_(state),
+      ids_(ids),
+      store_(store),
+      endpoint_(std::move(endpoint)),
+      work_(ioc_.get_executor()) {}
+
+ClusterSync::~ClusterSync() {
+  stop();
+}
+
+void ClusterSync::start() {
+  boost::asio::post(ioc_, [this] {
+    cluster::ChangeFeed::Handlers handlers;
+    handlers.on_change = [this](const cluster::ChangeEvent& e) { on_change(e); };
+    handlers.on_resync = [this] { resync(); };
+    feed_ = cluster::ChangeFeed::create(ioc_.get_executor(), endpoint_, std::move(handlers),
+                                        store_.node_id());
+    feed_->start();
+  });
+  thread_ = std::thread([this] { ioc_.run(); });
+}
+
+void ClusterSync::stop() {
+  if (!thread_.joinable()) return;
+  boost::asio::post(ioc_, [this] {
+    if (feed_) feed_->stop();
+    work_.reset();
+  });
+  thread_.join();
+}
+
+void ClusterSync::on_change(const cluster::ChangeEvent& e) {
+  if (e.kind == cluster::kChangeIdentity) return apply_identity(e.handle);
+  if (e.kind == cluster::kChangeProfile) return apply_profile(e.handle);
+  if (e.kind == cluster::kChangeDm) {
+    if (e.seq > 0) return apply_inbox(e.handle);  // inserted: read the inbox back
+    if (!e.id.empty()) return remove_dm(e.handle, e.id);
+  }
+  // Cursors, high-water marks and webhooks are read where they are used; TTL sweeps run on
+  // every node's own janitor.
+}
+
+void ClusterSync::apply_identity(const std::string& handle) {
+  store_.read_identity(handle, [this, handle](auto r) {
+    if (!r) return spdlog::warn("cluster: could not re-read an identity: {}", r.error().detail);
+    if (r.value()) {
+      ids_.registry.load({*r.value()});
+    } else {
+      ids_.registry.forget(handle);
+      ids_.directory.remove(handle);
+    }
+    applied_.fetch_add(1, std::memory_order_relaxed);
+  });
+}
+
+void ClusterSync::apply_profile(const std::string& handle) {
+  store_.read_profile(handle, [this, handle](auto r) {
+    if (!r) return spdlog::warn("cluster: could not re-read a profile: {}", r.error().detail);
+    if (r.value()) {
+      load_directory(ids_, {*r.value()}, core::wall_clock_ms());
+    } else {
+      ids_.directory.remove(handle);
+    }
+    applied_.fetch_add(1, std::memory_order_relaxed);
+  });
+}
+
+void ClusterSync::apply_inbox(const std::string& handle) {
+  store_.read_inbox(handle, [this](core::Result<std::vector<store::DmRecord>> r) {
+    if (!r) return spdlog::warn("cluster: could not re-read an inbox: {}", r.error().detail);
+    merge_dms(std::move(r.value()));
+  });
+}
+
+void ClusterSync::merge_dms(std::vector<store::DmRecord> records) {
+  for (auto& d : records) {
+    const std::size_t s = state_.shard_of(d.recipient);
+    boost::asio::post(state_.pool().context(s), [this, s, d = std::move(d)] {
+      if (ids_.inboxes[s]->merge(d.recipient, envelope_from_record(d), core::wall_clock_ms())) {
+        applied_.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+}
+
+void ClusterSync::remove_dm(const std::string& handle, const std::string& id) {
+  const std::size_t s = state_.shard_of(handle);
+  boost::asio::post(state_.pool().context(s),
+                    [this, s, handle, id] { ids_.inboxes[s]->remove(handle, id); });
+}
+
+void ClusterSync::resync() {
+  // Events published while the feed was away are gone: read the store again. load() blocks on
+  // the store's thread, so it runs here, on the feed's.
+  auto snapshot = store_.load();
+  if (!snapshot) {
+    return spdlog::warn("cluster: re-reading the store after a lost subscription failed: {}",
+                        snapshot.error().detail);
+  }
+  spdlog::info("cluster: change feed back; re-read {} identities, {} profiles, {} DMs",
+               snapshot.value().identities.size(), snapshot.value().profiles.size(),
+               snapshot.value().dms.size());
+  ids_.registry.load(snapshot.value().identities);
+  load_directory(ids_, snapshot.value().profiles, core::wall_clock_ms());
+  merge_dms(std::move(snapshot.value().dms));
+}
+
+}  // namespace b2b::api
