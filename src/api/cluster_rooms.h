@@ -24,6 +24,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
@@ -76,6 +77,12 @@ class ClusterRooms final : public core::PresenceObserver {
   // Redis is unavailable. Nothing was appended on error.
   void append(std::size_t s, const std::string& room_id, const cluster::RoomRecord& record,
               bool is_signed, std::function<void(core::Result<int64_t>)> done);
+
+  // Runs `work` on the Redis thread with the command connection (cluster claims use it for
+  // their swap script, cluster_claims.h). Replies come back on that thread.
+  void on_redis(std::function<void(const std::shared_ptr<cluster::RedisConnection>&)> work) {
+    boost::asio::post(ioc_, [this, work = std::move(work)] { work(commands_); });
+  }
 
   // Holes in the live channel read back from the streams (metrics, tests).
   uint64_t holes_filled() const { return holes_filled_; }

@@ -4,6 +4,8 @@
 // (not created) and a woken claim with nothing claimable keeps waiting.
 #include <boost/json.hpp>
 
+#include "api/claim_replies.h"
+#include "api/cluster_claims.h"
 #include "api/identity_services.h"
 #include "api/json_body.h"
 #include "api/parked_request.h"
@@ -21,13 +23,6 @@ namespace b2b::api {
 namespace {
 
 constexpr int64_t kLeaseMinMs = 60'000, kLeaseMaxMs = 300'000;
-
-struct ClaimRequest {
-  std::string handle;
-  core::Exclusions excluded;
-  int64_t ttl_ms = 0;
-  int64_t timeout_s = 30;
-};
 
 // Steps 1–5 shared by claim and ack: the handle from the body, then authentication.
 std::optional<std::string> authenticated_handle(RelayState& state, const RoomCall& call,
@@ -69,22 +64,6 @@ void persist_cursor(RelayState& state, const std::string& handle, const std::str
   state.ids->store->upsert_claim_cursor(
       store::ClaimCursorRecord{handle, state.ids->room_key(room_id), cursor, core::wall_clock_ms()},
       std::move(done));
-}
-
-std::string offer_body(const core::ClaimOffer& offer, int64_t last_seq) {
-  std::string out = R"({"ok":true,"claim_id":")" + offer.claim_id + R"(","message":)";
-  out.append(offer.message->record_json());
-  out.append(",\"cursor\":").append(std::to_string(offer.cursor));
-  out.append(",\"last_seq\":").append(std::to_string(last_seq)).push_back('}');
-  return out;
-}
-
-std::string empty_body(int64_t last_seq, int64_t cursor, bool exists) {
-  std::string out = R"({"ok":true,"empty":true,"last_seq":)" + std::to_string(last_seq) +
-                    ",\"cursor\":" + std::to_string(cursor);
-  if (!exists) out.append(",\"exists\":false");
-  out.push_back('}');
-  return out;
 }
 
 // Runs steps 9–12 on the current room; the body to send, or nullopt if nothing is claimable.
@@ -162,6 +141,7 @@ void claim_message(RelayState& state, RoomCall call) {
   auto handle = authenticated_handle(state, call, body.value());
   if (!handle) return;
   ClaimRequest request = parse_claim(state, call, body.value(), std::move(*handle));
+  if (state.cluster) return cluster_claim(state, std::move(call), std::move(request));
 
   const std::size_t shard_index = state.shard_of(call.room_id);
   state.on_shard(shard_index, [&state, shard_index, call = std::move(call),
@@ -202,6 +182,9 @@ void ack_message(RelayState& state, RoomCall call) {
     }
   }
   const int64_t seq = core::parse_js_int(seq_text).value_or(0);
+  if (state.cluster) {
+    return cluster_ack(state, std::move(call), std::move(*handle), std::move(claim_id), seq);
+  }
 
   const std::size_t shard_index = state.shard_of(call.room_id);
   state.on_shard(shard_index, [&state, call = std::move(call), handle = std::move(*handle),
