@@ -272,6 +272,8 @@ void cluster_claim(RelayState& state, RoomCall call, ClaimRequest request) {
         [&state, s, call = std::move(call),
          request = std::move(request)](core::Result<core::Room*> found) mutable {
           if (!found) return call.reply.send(unavailable_response(found.error()));
+          // §20.9: a claim on a missing room is held without touching the state, as on one node.
+          if (!found.value()) return park_claim(state, s, call, std::move(request), 0);
           auto held = std::make_shared<RoomCall>(std::move(call));
           ClaimEnds ends{
               [held](std::string body) { held->reply.send(json_response(200, std::move(body))); },

@@ -223,3 +223,18 @@ def test_a_lease_run_out_on_one_node_lets_another_claim_again(nodes):
     finally:
         for s in keep:
             s.close()
+
+
+def test_a_claim_held_on_a_missing_room_is_woken_by_its_first_post_elsewhere(nodes):
+    w = worker(nodes)
+    room = rand_room("cmiss")
+    p = Parked(nodes[1], w, room, "timeout=8")
+    p.start()
+    time.sleep(0.5)
+    assert p.is_alive(), f"claim on a missing room answered early: {p.resp and p.resp.text}"
+    target = nodes[0].post_ok(room, message_body("first", sender="dave"))["seq"]
+    p.join(15)
+    assert p.error is None and p.resp is not None and p.resp.status_code == 200, p.resp
+    got = p.resp.json()
+    assert got.get("empty") is not True and got["message"]["seq"] == target, got
+    assert p.t1 - p.t0 < 4, "the first post on another node did not wake the held claim"
