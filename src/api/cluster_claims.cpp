@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -224,10 +225,17 @@ class ClusterClaimWaiter final : public RoomParkedRequest,
   }
 
  private:
+  // The cursor this shard last confirmed (another node may have acked since: a timeout does
+  // not ask Redis again), raised to the replay window as a claim would (§9.2 step 9).
   void on_timeout() override {
     core::Room* room = shard_.find(room_id_);
     core::ClaimCursor* c = shard_.claims().find(request_.handle, room_id_);
-    finish(empty_body(room ? room->last_seq() : 0, c ? c->cursor : 0, room != nullptr));
+    int64_t cursor = c ? c->cursor : 0;
+    if (room) {
+      const auto oldest = room->messages_after(0, 1);
+      if (!oldest.empty()) cursor = std::max(cursor, oldest.front()->seq - 1);
+    }
+    finish(empty_body(room ? room->last_seq() : 0, cursor, room != nullptr));
   }
 
   const std::size_t s_;

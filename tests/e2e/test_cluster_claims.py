@@ -45,7 +45,8 @@ def worker(nodes, prefix="cw") -> Ident:
         known = poll(lambda node=node: node.get(f"/api/identity/{w.handle}",
                                                 ip=new_ip()).status_code == 200,
                      timeout=5, interval=0.1)
-        assert known, f"node {node.port} did not learn {w.handle}"
+        assert known, (f"node {node.port} did not learn {w.handle}: "
+                       f"{node.get(f'/api/identity/{w.handle}').text}")
     return w
 
 
@@ -182,6 +183,9 @@ def test_redis_down_claim_and_ack_answer_503_then_recover(redis):
     a = Relay(["--redis", redis.url, *FAST]).start()
     b = Relay(["--redis", redis.url, *FAST]).start()
     try:
+        # The change feed subscribes just after the listening line: an identity registered on
+        # a before b's feed is up would never reach b (startup race, cluster_sync).
+        time.sleep(1)
         w = worker([a, b], "cd")
         room, seqs = seed(a, 2)
         j = claim(b, w, room).json()
@@ -241,3 +245,25 @@ def test_a_claim_held_on_a_missing_room_is_woken_by_its_first_post_elsewhere(nod
     got = p.resp.json()
     assert got.get("empty") is not True and got["message"]["seq"] == target, got
     assert p.t1 - p.t0 < 4, "the first post on another node did not wake the held claim"
+
+
+def test_a_claim_that_times_out_answers_as_on_one_node(nodes):
+    """Only the claimer's own posts: nothing claimable, and the empty answer's cursor is raised
+    to the replay window as on one node."""
+    w = worker(nodes)
+    room = rand_room("ctime")
+    own = [nodes[0].post_ok(room, w.signed_post_body(room, f"own {i}"))["seq"] for i in range(2)]
+    single = Relay([*FAST]).start()
+    try:
+        ws = Ident(rand_handle("cs"))
+        register_ok(single, ws, ip=new_ip())
+        room_s = rand_room("ctime")
+        own_s = [single.post_ok(room_s, ws.signed_post_body(room_s, f"own {i}"))["seq"]
+                 for i in range(2)]
+        expected = claim(single, ws, room_s, query="timeout=1").json()
+    finally:
+        single.stop()
+    assert expected == {"ok": True, "empty": True, "last_seq": own_s[-1], "cursor": own_s[0] - 1}
+    for node in nodes:
+        got = claim(node, w, room, query="timeout=1").json()
+        assert got == {"ok": True, "empty": True, "last_seq": own[-1], "cursor": own[0] - 1}, got
