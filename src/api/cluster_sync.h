@@ -16,6 +16,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,6 +25,7 @@
 
 #include "cluster/change_feed.h"
 #include "cluster/redis_endpoint.h"
+#include "core/result.h"
 #include "store/store.h"
 
 namespace b2b::cluster {
@@ -42,13 +45,16 @@ class ClusterSync {
   ClusterSync(const ClusterSync&) = delete;
   ClusterSync& operator=(const ClusterSync&) = delete;
 
-  void start();
+  // Subscribes, and returns once the first subscription is confirmed (or after `wait`): a node
+  // must not serve before it hears the others' writes.
+  core::Result<bool> start(std::chrono::milliseconds wait);
   void stop();
 
   // Records re-read and applied (tests, metrics).
   uint64_t applied() const { return applied_; }
 
  private:
+  void wait_subscribed(std::shared_ptr<std::promise<void>> subscribed);
   void on_change(const cluster::ChangeEvent& event);
   void resync();
   void apply_identity(const std::string& handle);

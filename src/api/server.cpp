@@ -251,7 +251,10 @@ int run_server(const RelayConfig& config) {
     state.cluster = cluster_rooms.get();
     cluster_sync = std::make_unique<ClusterSync>(
         state, *ids, dynamic_cast<cluster::RedisStore&>(*ids->store), *redis);
-    cluster_sync->start();
+    if (auto started = cluster_sync->start(std::chrono::seconds(10)); !started) {
+      std::cerr << "bot2bot: --redis: " << started.error().detail << "\n";
+      return 1;
+    }
   }
   // Declared after the pool so it is destroyed before it: callbacks still queued on the
   // webhook thread hold replies whose sockets belong to the pool's loops.
@@ -332,11 +335,14 @@ int run_server(const RelayConfig& config) {
   }
 
   // §14.4: the old test harnesses wait for this exact phrase on stdout (https:// with TLS).
-  std::cout << "Bot2Bot.chat listening on " << scheme << host << ":" << ep.port() << " (" << threads
-            << " threads, data in "
-            << (redis ? "redis " + redis->host + ":" + std::to_string(redis->port)
-                      : config.data_dir)
-            << ")" << std::endl;
+  // Written in one piece: the Redis threads may log meanwhile, and a line cut by theirs would
+  // not be recognised.
+  const std::string listening =
+      "Bot2Bot.chat listening on " + scheme + host + ":" + std::to_string(ep.port()) + " (" +
+      std::to_string(threads) + " threads, data in " +
+      (redis ? "redis " + redis->host + ":" + std::to_string(redis->port) : config.data_dir) +
+      ")\n";
+  std::cout << listening << std::flush;
   pool.run();
   // Anything still registered with a room (a stream that outlived the drain deadline, a wait
   // parked during it) goes now, while its event loop still exists.
