@@ -100,7 +100,9 @@ struct Stream {
 
 class Receiver {
  public:
-  Receiver(sockaddr_in relay, bool websocket) : relay_(relay), websocket_(websocket) {
+  // Stream i connects to relays[i % relays.size()] (cluster mode: subscribers spread over nodes).
+  Receiver(std::vector<sockaddr_in> relays, bool websocket)
+      : relays_(std::move(relays)), websocket_(websocket) {
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) die("epoll_create1");
   }
@@ -139,7 +141,7 @@ class Receiver {
     Stream& s = streams_[i];
     s.room = std::move(room);
     sockaddr_in src = source_address(i);
-    s.fd = connect_nonblocking(relay_, &src);
+    s.fd = connect_nonblocking(relays_[size_t(i) % relays_.size()], &src);
     if (s.fd < 0) {
       ++failed_;
       s.closed = true;
@@ -299,7 +301,7 @@ class Receiver {
     return done;
   }
 
-  sockaddr_in relay_;
+  std::vector<sockaddr_in> relays_;
   bool websocket_;
   int epoll_;
   std::vector<Stream> streams_;
@@ -403,6 +405,15 @@ sockaddr_in relay_address(const char* host, const char* port) {
   return a;
 }
 
+// "PORT" or "PORT,PORT,…" (cluster nodes on one host).
+std::vector<sockaddr_in> relay_addresses(const char* host, const char* ports) {
+  std::vector<sockaddr_in> out;
+  std::stringstream list(ports);
+  for (std::string p; std::getline(list, p, ',');) out.push_back(relay_address(host, p.c_str()));
+  if (out.empty()) die("relay ports");
+  return out;
+}
+
 double percentile_ms(std::vector<int64_t>& v, double p) {
   if (v.empty()) return 0;
   size_t k = std::min(v.size() - 1, size_t(p / 100.0 * double(v.size())));
@@ -442,7 +453,10 @@ double cpu_pct(const ProcSample& a, const ProcSample& b) {
 
 int fanout(int argc, char** argv) {
   if (argc < 9) return 1;
-  sockaddr_in relay = relay_address(argv[2], argv[3]);
+  const std::vector<sockaddr_in> relays = relay_addresses(argv[2], argv[3]);
+  // The sender posts to the first port unless FANOUT_SEND_PORT names another node.
+  const char* send_port = std::getenv("FANOUT_SEND_PORT");
+  const sockaddr_in relay = send_port ? relay_address(argv[2], send_port) : relays.front();
   std::string room = argv[4];
   bool ws = std::string_view(argv[5]) == "ws";
   int subs = std::atoi(argv[6]);
@@ -452,7 +466,7 @@ int fanout(int argc, char** argv) {
   double step_s = std::atof(argv[8]);
   int relay_pid = argc > 9 ? std::atoi(argv[9]) : 0;  // optional: the relay's CPU per step
 
-  Receiver receiver(relay, ws);
+  Receiver receiver(relays, ws);
   int64_t t0 = mono_ns();
   receiver.open_all(subs, [&](int) { return room; });
   double join_s = double(mono_ns() - t0) / 1e9;
@@ -525,7 +539,7 @@ int idle(int argc, char** argv) {
   std::string prefix = "idle" + std::to_string(mono_ns() % 100000) + (ws ? "w" : "s");
 
   ProcSample before = sample(pid);
-  Receiver receiver(relay, ws);
+  Receiver receiver({relay}, ws);
   int64_t t0 = mono_ns();
   receiver.open_all(total, [&](int i) { return prefix + std::to_string(i / per_room); });
   double open_s = double(mono_ns() - t0) / 1e9;
@@ -561,7 +575,9 @@ int main(int argc, char** argv) {
   if (rc == 1)
     std::fprintf(
         stderr,
-        "usage: fanout_receiver fanout HOST PORT ROOM sse|ws SUBS RATES STEP_S [RELAY_PID]\n"
+        "usage: fanout_receiver fanout HOST PORT[,PORT…] ROOM sse|ws SUBS RATES STEP_S "
+        "[RELAY_PID]\n"
+        "       (subscribers spread over the ports; env FANOUT_SEND_PORT: post elsewhere)\n"
         "       fanout_receiver idle HOST PORT sse|ws TOTAL PER_ROOM HOLD_S RELAY_PID\n");
   return rc;
 }

@@ -92,7 +92,42 @@ def sections(res):
             rows.append([what, fmt(r["per_s"]), r["load1"]])
         out.append("### Signed posts and DMs (`signed_posts.py`, `dm_throughput.sh`)\n\n"
                    + table(["scenario", "per second", "load"], rows))
+    if "cluster" in res:
+        out.append(cluster_section(res["cluster"]))
     return out
+
+
+def cluster_section(rows):
+    """`bench/cluster.sh`: POST throughput on 1 and 3 nodes, cross-node latency, spread fan-out."""
+    posts = [r for r in rows if r["kind"] == "post"]
+    lat = [r for r in rows if r["kind"] == "latency"]
+    fan = [r for r in rows if r["kind"] == "fanout"]
+    parts = ["### Cluster mode on one Redis (`bench/cluster.sh`; Redis, nodes and load generators "
+             "share the 2 cores)"]
+    if posts:
+        parts.append("POST throughput (`post_load`, 50 connections split over the nodes):\n\n" + table(
+            ["nodes", "rooms", "req/s", "p50 / p99 (ms)", "non-2xx", "nodes CPU", "Redis CPU",
+             "Redis commands / post", "scripts / post", "Redis CPU / post", "load"],
+            [[r["nodes"], r["rooms"], fmt(r["rps"]), f'{r["p50_ms"]} / {r["p99_ms"]}', r["non_2xx"],
+              f'{r["nodes_cpu_pct"]} %', f'{r["redis_cpu_pct"]} %', r["redis_commands_per_unit"],
+              r["redis_scripts_per_unit"], f'{r["redis_cpu_us_per_unit"]} µs', r["load1"]] for r in posts]))
+    if lat:
+        parts.append("Delivery latency, sender on node 1, 50 SSE subscribers (`cross`: on nodes 2 and 3; "
+                     "`same`: on node 1):\n\n" + table(
+            ["subscribers", "msgs/s", "deliveries/s", "p50 / p90 / p99 / max (ms)", "lost", "load"],
+            [[r["where"], fmt(r["rate"]), fmt(r["deliveries_per_s"]),
+              f'{r["p50_ms"]} / {r["p90_ms"]} / {r["p99_ms"]} / {r["max_ms"]}',
+              r["expected"] - r["delivered"], r["load1"]] for r in lat]))
+    if fan:
+        parts.append("Fan-out, 500 subscribers spread over 3 nodes (a row per offered rate; Redis work "
+                     "per delivery over the whole series):\n\n" + table(
+            ["transport", "msgs/s", "deliveries/s", "p50 / p90 / p99 / max (ms)", "lost",
+             "Redis commands / delivery", "load"],
+            [[r["transport"], fmt(r["rate"]), fmt(r["deliveries_per_s"]),
+              f'{r["p50_ms"]} / {r["p90_ms"]} / {r["p99_ms"]} / {r["max_ms"]}',
+              r["expected"] - r["delivered"], r["redis_per_delivery"]["redis_commands_per_unit"],
+              r["load1"]] for r in fan]))
+    return "\n\n".join(parts)
 
 
 def best_fanout(rows):
