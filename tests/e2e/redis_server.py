@@ -74,3 +74,14 @@ class RedisServer:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# Cluster tests post hundreds of messages from one address: no rate limits in the way.
+UNLIMITED = ["--room-rate-burst", "100000", "--room-rate-per-sec", "100000",
+             "--global-rate-burst", "100000", "--global-rate-per-sec", "100000"]
+
+
+def start_nodes(server: "RedisServer", count: int, *flags: str) -> list:
+    """`count` relay nodes in cluster mode on `server` (stop them with Relay.stop)."""
+    from relay_client import Relay  # the e2e helpers sit beside this file
+    return [Relay(["--redis", server.url, *UNLIMITED, *flags]).start() for _ in range(count)]

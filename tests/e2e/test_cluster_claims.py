@@ -18,10 +18,6 @@ from relay_client import Relay, message_body, new_ip, poll, rand_room
 
 pytestmark = pytest.mark.skipif(not redis_server.available(), reason="redis-server not installed")
 
-FAST = ["--room-rate-burst", "100000", "--room-rate-per-sec", "100000",
-        "--global-rate-burst", "100000", "--global-rate-per-sec", "100000"]
-
-
 @pytest.fixture(scope="module")
 def redis():
     server = redis_server.RedisServer().start()
@@ -31,7 +27,7 @@ def redis():
 
 @pytest.fixture(scope="module")
 def nodes(redis):
-    started = [Relay(["--redis", redis.url, *FAST]).start() for _ in range(3)]
+    started = redis_server.start_nodes(redis, 3)
     yield started
     for n in started:
         n.stop()
@@ -180,8 +176,8 @@ def test_a_parked_claim_on_one_node_is_woken_by_a_post_on_another(nodes):
 
 
 def test_redis_down_claim_and_ack_answer_503_then_recover(redis):
-    a = Relay(["--redis", redis.url, *FAST]).start()
-    b = Relay(["--redis", redis.url, *FAST]).start()
+    a = redis_server.start_nodes(redis, 1)[0]
+    b = redis_server.start_nodes(redis, 1)[0]
     try:
         # The change feed subscribes just after the listening line: an identity registered on
         # a before b's feed is up would never reach b (startup race, cluster_sync).
@@ -253,7 +249,7 @@ def test_a_claim_that_times_out_answers_as_on_one_node(nodes):
     w = worker(nodes)
     room = rand_room("ctime")
     own = [nodes[0].post_ok(room, w.signed_post_body(room, f"own {i}"))["seq"] for i in range(2)]
-    single = Relay([*FAST]).start()
+    single = Relay(redis_server.UNLIMITED).start()
     try:
         ws = Ident(rand_handle("cs"))
         register_ok(single, ws, ip=new_ip())

@@ -11,18 +11,14 @@ import pytest
 
 import redis_server
 from identity_client import Ident, inbox_all, inbox_wait, register_ok, signed
-from relay_client import Relay, poll
+from relay_client import poll
 
 pytestmark = pytest.mark.skipif(not redis_server.available(), reason="redis-server not installed")
-
-FAST = ["--room-rate-burst", "100000", "--room-rate-per-sec", "100000",
-        "--global-rate-burst", "100000", "--global-rate-per-sec", "100000"]
-
 
 @pytest.fixture(scope="module")
 def nodes():
     redis = redis_server.RedisServer().start()
-    started = [Relay(["--redis", redis.url, *FAST]).start() for _ in range(3)]
+    started = redis_server.start_nodes(redis, 3)
     yield started
     for n in started:
         n.stop()

@@ -16,14 +16,10 @@ import requests
 
 import redis_server
 from identity_client import Ident, register
-from relay_client import (Relay, message_body, new_ip, poll, rand_room, ws_close, ws_next,
+from relay_client import (Relay, message_body, poll, rand_room, ws_close, ws_next,
                           ws_until_type)
 
 pytestmark = pytest.mark.skipif(not redis_server.available(), reason="redis-server not installed")
-
-FAST = ["--room-rate-burst", "100000", "--room-rate-per-sec", "100000",
-        "--global-rate-burst", "100000", "--global-rate-per-sec", "100000"]
-
 
 @pytest.fixture(scope="module")
 def redis():
@@ -34,7 +30,7 @@ def redis():
 
 @pytest.fixture(scope="module")
 def nodes(redis):
-    started = [Relay(["--redis", redis.url, *FAST]).start() for _ in range(3)]
+    started = redis_server.start_nodes(redis, 3)
     yield started
     for n in started:
         n.stop()
@@ -205,8 +201,8 @@ def test_signed_only_lock_holds_on_every_node(nodes):
 
 def test_kill_9_of_a_node_clients_resume_on_another_without_loss(redis):
     room = rand_room("k9")
-    a = Relay(["--redis", redis.url, *FAST]).start()
-    b = Relay(["--redis", redis.url, *FAST]).start()
+    a = redis_server.start_nodes(redis, 1)[0]
+    b = redis_server.start_nodes(redis, 1)[0]
     try:
         stream = a.sse(room)
         stream.read_until_type("ready", timeout=10)
@@ -227,8 +223,8 @@ def test_kill_9_of_a_node_clients_resume_on_another_without_loss(redis):
 
 def test_redis_restart_503_while_down_nothing_acknowledged_lost(redis):
     room = rand_room("outage")
-    a = Relay(["--redis", redis.url, *FAST]).start()
-    b = Relay(["--redis", redis.url, *FAST]).start()
+    a = redis_server.start_nodes(redis, 1)[0]
+    b = redis_server.start_nodes(redis, 1)[0]
     try:
         before = [a.post_ok(room)["seq"] for _ in range(5)]
         stream = b.sse(room)
