@@ -25,6 +25,9 @@ void post_through_cluster(RelayState& state, std::size_t s, const std::string& r
         } else if (seq.error().detail.starts_with(cluster::kRoomLockedReply)) {
           out.refusal = core::PostRefusal::kRoomLocked;
           out.detail = "this room only accepts signed posts";
+        } else if (seq.error().detail.starts_with(cluster::kRoomReplayedReply)) {
+          out.refusal = core::PostRefusal::kBadSignature;  // as a replay on one node is (401)
+          out.detail = "sender_nonce was already used";
         } else {
           out.refusal = core::PostRefusal::kUnavailable;
           out.detail = seq.error().error;  // "redis unavailable": never the room or the content

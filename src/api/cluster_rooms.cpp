@@ -17,6 +17,9 @@ namespace {
 
 // Held in a Track after a reconnect: "read back everything after what was applied".
 constexpr int64_t kCatchUp = std::numeric_limits<int64_t>::max();
+// How long a signed post's nonce is remembered in Redis: its sender_ts may be 60 s ahead of
+// now and stays acceptable until 60 s after it (ROOMS.md §20.7), plus a margin.
+constexpr int64_t kNonceMemoryMs = 130'000;
 // How soon a hole read that failed (Redis unreachable) is tried again.
 constexpr std::chrono::milliseconds kHoleRetry{250};
 
@@ -334,6 +337,12 @@ void ClusterRooms::append(std::size_t s, const std::string& room_id,
   request.is_signed = is_signed;
   request.lock = record.lock_first;
   request.channel = kLiveChannel;
+  if (record.draft.signature) {
+    // The node's own replay cache already refused a nonce it saw; this refuses one that
+    // another node accepted. Kept as long as a replay could pass the ±60 s skew check.
+    request.signer_nonce = record.draft.sender + ":" + record.draft.signature->sender_nonce;
+    request.nonce_ttl_ms = kNonceMemoryMs;
+  }
   boost::asio::post(ioc_, [this, s, request = std::move(request), done = std::move(done)] {
     log_->append(request, [this, s, done = std::move(done)](core::Result<int64_t> r) {
       state_.on_shard(s, [r = std::move(r), done = std::move(done)](core::RoomShard&) mutable {

@@ -6,8 +6,9 @@ namespace b2b::cluster {
 
 namespace {
 
-// KEYS[1] seq counter, KEYS[2] stream, KEYS[3] lock; ARGV: record, min seq, MAXLEN, ttl ms,
-// flags ("signed", "unsigned" or "lock"), channel, room key.
+// KEYS[1] seq counter, KEYS[2] stream, KEYS[3] lock, KEYS[4] the signature nonce's key;
+// ARGV: record, min seq, MAXLEN, ttl ms, flags ("signed", "unsigned" or "lock"), channel, room
+// key, how long the nonce is remembered in ms (0: not a signed post).
 // A room without a counter starts at the min seq (the clock or the store's high-water mark);
 // one with a counter goes on from it, so seqs stay gap-free.
 // A refusal comes before any write. The seq is above the counter, the floor and the stream's
@@ -17,6 +18,9 @@ namespace {
 constexpr const char* kAppendScript = R"lua(#!lua
 if ARGV[5] == 'unsigned' and redis.call('EXISTS', KEYS[3]) == 1 then
   return redis.error_reply('LOCKED this room only accepts signed posts')
+end
+if ARGV[8] ~= '0' and redis.call('EXISTS', KEYS[4]) == 1 then
+  return redis.error_reply('REPLAYED sender_nonce was already used')
 end
 local cur = redis.call('GET', KEYS[1])
 local seq = tonumber(ARGV[2])
@@ -29,6 +33,7 @@ end
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], string.format('%d-0', seq), 'm', ARGV[1])
 redis.call('SET', KEYS[1], string.format('%d', seq))
 if ARGV[5] == 'lock' then redis.call('SET', KEYS[3], '1') end
+if ARGV[8] ~= '0' then redis.call('SET', KEYS[4], '1', 'PX', ARGV[8]) end
 local ttl = tonumber(ARGV[4])
 if ttl > 0 then
   redis.call('PEXPIRE', KEYS[1], ttl)
@@ -91,6 +96,10 @@ std::string room_lock_key(std::string_view room_key) {
   return room_hash_tag(room_key) + ":lock";
 }
 
+std::string room_nonce_key(std::string_view room_key, std::string_view signer_nonce) {
+  return room_hash_tag(room_key) + ":nonce:" + std::string(signer_nonce);
+}
+
 std::string room_presence_key(std::string_view room_key) {
   return room_hash_tag(room_key) + ":presence";
 }
@@ -117,21 +126,24 @@ namespace {
 void eval_append(const std::shared_ptr<RedisConnection>& redis,
                  const std::shared_ptr<std::string>& sha, const AppendRequest& request, bool by_sha,
                  std::function<void(core::Result<int64_t>)> done) {
-  std::vector<std::string> args{by_sha ? "EVALSHA" : "EVAL",
-                                by_sha ? *sha : room_append_script(),
-                                "3",
-                                room_seq_key(request.room_key),
-                                room_log_key(request.room_key),
-                                room_lock_key(request.room_key),
-                                request.record,
-                                std::to_string(request.min_seq),
-                                std::to_string(request.max_len),
-                                std::to_string(request.ttl_ms),
-                                request.lock        ? "lock"
-                                : request.is_signed ? "signed"
-                                                    : "unsigned",
-                                request.channel,
-                                request.room_key};
+  std::vector<std::string> args{
+      by_sha ? "EVALSHA" : "EVAL",
+      by_sha ? *sha : room_append_script(),
+      "4",
+      room_seq_key(request.room_key),
+      room_log_key(request.room_key),
+      room_lock_key(request.room_key),
+      room_nonce_key(request.room_key, request.signer_nonce),
+      request.record,
+      std::to_string(request.min_seq),
+      std::to_string(request.max_len),
+      std::to_string(request.ttl_ms),
+      request.lock        ? "lock"
+      : request.is_signed ? "signed"
+                          : "unsigned",
+      request.channel,
+      request.room_key,
+      std::to_string(request.signer_nonce.empty() ? 0 : request.nonce_ttl_ms)};
   redis->command(std::move(args), [redis, sha, request, by_sha,
                                    done = std::move(done)](core::Result<RedisReply> r) mutable {
     if (!r) {

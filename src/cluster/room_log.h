@@ -11,6 +11,9 @@
 //                               trimmed to the replay limit (MAXLEN)
 //   {r:<room_key>}:lock string  "1" once the room is signed-only (ROOMS.md §7.3)
 //   {r:<room_key>}:presence hash  node id -> that node's presence in the room (room_record.h)
+//   {r:<room_key>}:nonce:<handle>:<nonce>  string  a signed post's nonce (ROOMS.md §20.7), kept
+//                               for the replay window, so a post replayed to another node is
+//                               refused as on the node that took it (kRoomReplayedReply)
 //
 // The append also PUBLISHes "<room_key> <seq> <record>" on AppendRequest::channel, inside the
 // same script: every node receives each room's messages in seq order, once per node however
@@ -38,10 +41,14 @@ std::string room_seq_key(std::string_view room_key);       // "{r:<room_key>}:se
 std::string room_log_key(std::string_view room_key);       // "{r:<room_key>}:log"
 std::string room_lock_key(std::string_view room_key);      // "{r:<room_key>}:lock"
 std::string room_presence_key(std::string_view room_key);  // "{r:<room_key>}:presence"
+// "{r:<room_key>}:nonce:<handle>:<nonce>": a signed post's nonce, remembered by every node.
+std::string room_nonce_key(std::string_view room_key, std::string_view signer_nonce);
 
 // The error detail of an append refused because the room is signed-only and the post is not
 // signed (nothing was written, no seq used).
 inline constexpr std::string_view kRoomLockedReply = "LOCKED";
+// The error detail of a signed append whose nonce another node already accepted.
+inline constexpr std::string_view kRoomReplayedReply = "REPLAYED";
 
 // The append script's source (needs Redis 7: its `#!lua` line makes Redis refuse it up front
 // under maxmemory instead of failing halfway).
@@ -49,13 +56,15 @@ const std::string& room_append_script();
 
 struct AppendRequest {
   std::string room_key;
-  std::string record;      // the message as the relay serialises it
-  int64_t min_seq = 1;     // the first seq this room may hand out (store high-water mark)
-  int64_t max_len = 2000;  // entries kept (--room-buffer-max)
-  int64_t ttl_ms = 0;      // retention of the room's keys; 0: none
-  bool is_signed = true;   // an unsigned post to a signed-only room is refused (kRoomLockedReply)
-  bool lock = false;       // this (signed) post makes the room signed-only
-  std::string channel;     // where to PUBLISH the numbered record; empty: nowhere
+  std::string record;        // the message as the relay serialises it
+  int64_t min_seq = 1;       // the first seq this room may hand out (store high-water mark)
+  int64_t max_len = 2000;    // entries kept (--room-buffer-max)
+  int64_t ttl_ms = 0;        // retention of the room's keys; 0: none
+  bool is_signed = true;     // an unsigned post to a signed-only room is refused (kRoomLockedReply)
+  bool lock = false;         // this (signed) post makes the room signed-only
+  std::string channel;       // where to PUBLISH the numbered record; empty: nowhere
+  std::string signer_nonce;  // "<handle>:<nonce>" of a signed post; empty: unsigned
+  int64_t nonce_ttl_ms = 0;  // how long that nonce is refused afterwards
 };
 
 struct LogEntry {

@@ -189,6 +189,30 @@ TEST(RoomLog, ASignedOnlyRoomRefusesUnsignedAppendsWithoutUsingASeq) {
   EXPECT_EQ(append(loop, node.log, message("lock", "signed")).value(), 3);  // no seq used
 }
 
+// A signed post's nonce is remembered in the room's slot: the same nonce, sent again through
+// any node, is refused before any write and uses no seq; it is forgotten after its window.
+TEST(RoomLog, ASignedPostsNonceIsRefusedTheSecondTimeWithoutUsingASeq) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  Loop loop;
+  Node node(connect_to(loop, server));
+  AppendRequest signed_post = message("nonce", "first");
+  signed_post.signer_nonce = "@alice:n0nce-0000000001";
+  signed_post.nonce_ttl_ms = 60'000;
+  EXPECT_EQ(append(loop, node.log, signed_post).value(), 1);
+  auto replayed = append(loop, node.log, signed_post);
+  ASSERT_FALSE(replayed);
+  EXPECT_TRUE(replayed.error().detail.starts_with(kRoomReplayedReply)) << replayed.error().detail;
+  AppendRequest other = signed_post;
+  other.signer_nonce = "@alice:n0nce-0000000002";
+  EXPECT_EQ(append(loop, node.log, other).value(), 2);  // the refusal used no seq
+  auto ttl = loop.call(*node.redis, {"PTTL", room_nonce_key("nonce", signed_post.signer_nonce)});
+  ASSERT_TRUE(ttl && *ttl);
+  EXPECT_GT(ttl->value().integer, 50'000);
+  EXPECT_LE(ttl->value().integer, 60'000);
+  EXPECT_EQ(append(loop, node.log, message("nonce", "unsigned")).value(), 3);  // no nonce kept
+}
+
 // The append publishes "<room_key> <seq> <record>" in the same step, and a node starting to
 // serve the room reads counter, lock, newest entries and presence at once.
 TEST(RoomLog, AppendPublishesTheNumberedRecordAndLoadReadsTheRoom) {

@@ -199,6 +199,22 @@ def test_signed_only_lock_holds_on_every_node(nodes):
     assert nxt["seq"] == ok["seq"] + 1
 
 
+def test_a_signed_post_replayed_to_another_node_is_refused(nodes):
+    room = rand_room("replay")
+    ident = Ident()
+    register(nodes[0], ident)
+    poll(lambda: nodes[2].get(f"/api/identity/{ident.handle}").status_code == 200, timeout=2)
+    body = ident.signed_post_body(room, "once")
+    first = nodes[0].post_ok(room, body)
+    r = nodes[2].post_msg(room, body)  # the same bytes, captured and replayed elsewhere
+    assert r.status_code == 401, r.text
+    assert r.json()["detail"] == "sender_nonce was already used"
+    again = nodes[0].post_msg(room, body)  # and on the node that took it, as before
+    assert again.status_code == 401
+    nxt = nodes[1].post_ok(room, ident.signed_post_body(room, "twice"))
+    assert nxt["seq"] == first["seq"] + 1  # the refusals used no seq
+
+
 def test_kill_9_of_a_node_clients_resume_on_another_without_loss(redis):
     room = rand_room("k9")
     a = redis_server.start_nodes(redis, 1)[0]
