@@ -8,6 +8,11 @@
 // is followed by a re-read of the whole store, since pub/sub keeps nothing for an absent
 // subscriber.
 //
+// The replay caches of signatures are shared the same way: every nonce a node accepts is
+// published (it names a nonce, never content) and recorded by the others, so a request
+// replayed to another node is refused there too — once the event has arrived, within
+// milliseconds; a replay racing it by less than that is not caught.
+//
 // Threading: the feed runs on this object's own thread; RedisStore runs the reads' callbacks on
 // the store's thread; inbox changes are posted to the inbox's shard.
 #pragma once
@@ -56,6 +61,8 @@ class ClusterSync {
  private:
   void wait_subscribed(std::shared_ptr<std::promise<void>> subscribed);
   void on_change(const cluster::ChangeEvent& event);
+  void share_nonces();
+  void publish_nonce(const char* kind, std::string_view handle, std::string_view nonce, int64_t ts);
   void resync();
   void apply_identity(const std::string& handle);
   void apply_profile(const std::string& handle);
@@ -71,6 +78,7 @@ class ClusterSync {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
   std::shared_ptr<cluster::ChangeFeed> feed_;
+  std::shared_ptr<cluster::RedisConnection> publisher_;  // for nonce events
   std::atomic<uint64_t> applied_{0};
 };
 

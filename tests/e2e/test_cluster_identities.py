@@ -10,7 +10,9 @@ import time
 import pytest
 
 import redis_server
-from identity_client import Ident, inbox_all, inbox_wait, register_ok, signed
+import requests
+
+from identity_client import BAD_AUTH, Ident, err, inbox_all, inbox_wait, register_ok, signed
 from relay_client import poll
 
 pytestmark = pytest.mark.skipif(not redis_server.available(), reason="redis-server not installed")
@@ -96,3 +98,22 @@ def test_a_profile_published_on_one_node_is_listed_on_another(nodes):
         lambda: nodes[2].get(f"/api/agents/{carol.handle}").status_code == 200)
     assert got, f"node 2 did not list {carol.handle} after {took:.2f} s"
     assert nodes[2].get(f"/api/agents/{carol.handle}").json()["agent"]["handle"] == carol.handle
+
+
+def test_a_signed_request_replayed_to_another_node_is_refused(nodes):
+    """The nonce of an `Authorization: Bot2Bot` request accepted by one node reaches the others
+    through the change feed within milliseconds; the same header replayed there is a 401, as a
+    replay to the same node is."""
+    dave = Ident()
+    register_ok(nodes[0], dave)
+    poll(lambda: nodes[1].get(f"/api/identity/{dave.handle}").status_code == 200, timeout=2)
+    target = f"/api/dm/{dave.handle}/inbox/00000000-0000-4000-8000-000000000000"
+    header = dave.auth("DELETE", target)
+    r = requests.delete(nodes[0].url(target), headers=header, timeout=10)
+    assert r.status_code == 200, r.text
+    time.sleep(0.2)  # the event's way to the other nodes (milliseconds)
+    for node in nodes:
+        r = requests.delete(node.url(target), headers=header, timeout=10)
+        assert r.status_code == 401 and err(r) == BAD_AUTH["error"], (node.port, r.text)
+    fresh = requests.delete(nodes[1].url(target), headers=dave.auth("DELETE", target), timeout=10)
+    assert fresh.status_code == 200, fresh.text
