@@ -343,9 +343,15 @@ void ClusterRooms::append(std::size_t s, const std::string& room_id,
     request.signer_nonce = record.draft.sender + ":" + record.draft.signature->sender_nonce;
     request.nonce_ttl_ms = kNonceMemoryMs;
   }
-  boost::asio::post(ioc_, [this, s, request = std::move(request), done = std::move(done)] {
-    log_->append(request, [this, s, done = std::move(done)](core::Result<int64_t> r) {
-      state_.on_shard(s, [r = std::move(r), done = std::move(done)](core::RoomShard&) mutable {
+  boost::asio::post(ioc_, [this, s, room_id, request = std::move(request), done = std::move(done)] {
+    log_->append(request, [this, s, room_id, record = request.record,
+                           done = std::move(done)](core::Result<int64_t> r) mutable {
+      state_.on_shard(s, [this, s, room_id = std::move(room_id), record = std::move(record),
+                          r = std::move(r), done = std::move(done)](core::RoomShard&) mutable {
+        // Read your own writes: the poster's node applies the message before it answers, as a
+        // single node does, rather than when its publish comes back (that copy is then a
+        // duplicate and dropped). Behind a hole it waits in order like any other.
+        if (r) deliver(s, room_id, r.value(), std::move(record));
         done(std::move(r));
       });
     });

@@ -129,6 +129,17 @@ def test_resume_with_after_on_another_node(nodes):
         assert [e["seq"] for e in live] == [more]
 
 
+def test_a_post_is_readable_on_its_node_as_soon_as_it_is_answered(nodes):
+    """Read your own writes, as on one node: the node that took a post has applied it before it
+    answers, even while other nodes post into the same room."""
+    room = rand_room("ryw")
+    for i in range(60):
+        node = nodes[i % 3]
+        seq = node.post_ok(room)["seq"]
+        t = node.transcript(room, after=seq - 1)
+        assert [m["seq"] for m in t["messages"]] == [seq], (i, t)
+
+
 def test_a_node_that_never_saw_the_room_serves_its_history_and_status(nodes):
     room = rand_room("history")
     seqs = [nodes[0].post_ok(room)["seq"] for _ in range(5)]
