@@ -13,6 +13,12 @@
 #include "core/clock.h"
 
 namespace b2b::api {
+namespace {
+
+// How soon a failed re-read of the store (after a lost subscription) is tried again.
+constexpr std::chrono::milliseconds kResyncRetry{250};
+
+}  // namespace
 
 ClusterSync::ClusterSync(RelayState& state, IdentityServices& ids, cluster::RedisStore& store,
                          cluster::RedisEndpoint endpoint)
@@ -117,7 +123,7 @@ void ClusterSync::on_change(const cluster::ChangeEvent& e) {
 
 void ClusterSync::apply_identity(const std::string& handle) {
   store_.read_identity(handle, [this, handle](auto r) {
-    if (!r) return spdlog::warn("cluster: could not re-read an identity: {}", r.error().detail);
+    if (!r) return reread_all_later(r.error().detail);
     if (r.value()) {
       ids_.registry.load({*r.value()});
     } else {
@@ -130,7 +136,7 @@ void ClusterSync::apply_identity(const std::string& handle) {
 
 void ClusterSync::apply_profile(const std::string& handle) {
   store_.read_profile(handle, [this, handle](auto r) {
-    if (!r) return spdlog::warn("cluster: could not re-read a profile: {}", r.error().detail);
+    if (!r) return reread_all_later(r.error().detail);
     if (r.value()) {
       load_directory(ids_, {*r.value()}, core::wall_clock_ms());
     } else {
@@ -142,7 +148,7 @@ void ClusterSync::apply_profile(const std::string& handle) {
 
 void ClusterSync::apply_inbox(const std::string& handle) {
   store_.read_inbox(handle, [this](core::Result<std::vector<store::DmRecord>> r) {
-    if (!r) return spdlog::warn("cluster: could not re-read an inbox: {}", r.error().detail);
+    if (!r) return reread_all_later(r.error().detail);
     merge_dms(std::move(r.value()));
   });
 }
@@ -164,13 +170,32 @@ void ClusterSync::remove_dm(const std::string& handle, const std::string& id) {
                     [this, s, handle, id] { ids_.inboxes[s]->remove(handle, id); });
 }
 
+void ClusterSync::reread_all_later(const std::string& why) {
+  // A record named by an event could not be read (the store's connection is down): read the
+  // whole store again once it is back, so the change is not lost. Runs on the store's thread.
+  spdlog::warn("cluster: could not re-read a changed record ({}); re-reading the store", why);
+  boost::asio::post(ioc_, [this] {
+    auto timer = std::make_shared<boost::asio::steady_timer>(ioc_, kResyncRetry);
+    timer->async_wait([this, timer](boost::system::error_code ec) {
+      if (!ec) resync();
+    });
+  });
+}
+
 void ClusterSync::resync() {
   // Events published while the feed was away are gone: read the store again. load() blocks on
   // the store's thread, so it runs here, on the feed's.
   auto snapshot = store_.load();
   if (!snapshot) {
-    return spdlog::warn("cluster: re-reading the store after a lost subscription failed: {}",
-                        snapshot.error().detail);
+    // The store's own connection may still be reconnecting (Redis just came back): try again
+    // shortly rather than miss what was written meanwhile.
+    spdlog::warn("cluster: re-reading the store after a lost subscription failed: {}; retrying",
+                 snapshot.error().detail);
+    auto timer = std::make_shared<boost::asio::steady_timer>(ioc_, kResyncRetry);
+    timer->async_wait([this, timer](boost::system::error_code ec) {
+      if (!ec) resync();
+    });
+    return;
   }
   spdlog::info("cluster: change feed back; re-read {} identities, {} profiles, {} DMs",
                snapshot.value().identities.size(), snapshot.value().profiles.size(),

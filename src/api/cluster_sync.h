@@ -64,6 +64,7 @@ class ClusterSync {
   void share_nonces();
   void publish_nonce(const char* kind, std::string_view handle, std::string_view nonce, int64_t ts);
   void resync();
+  void reread_all_later(const std::string& why);
   void apply_identity(const std::string& handle);
   void apply_profile(const std::string& handle);
   void apply_inbox(const std::string& handle);
