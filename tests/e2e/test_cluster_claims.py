@@ -72,6 +72,8 @@ def test_one_handle_claiming_through_three_nodes_gets_each_message_once(nodes):
             via, ack_via = nodes[k % 3], nodes[(k + 1) % 3]
             k += 1
             r = claim(via, w, room, query="timeout=1", session=s)
+            if r.status_code == 503 and r.headers.get("Retry-After"):
+                continue  # six claimers of one handle lost the compare-and-set 8 times: retry
             if r.status_code != 200:
                 errors.append(f"claim -> {r.status_code} {r.text}")
                 return
