@@ -4,6 +4,7 @@
                    with custom flags (e.g. raised rate limits for load-style tests).
 * `relay_factory`  start extra relays with custom flags; each is stopped (SIGTERM by PID,
                    SIGKILL after 5 s) when the test ends.
+* `redis`, `nodes` a redis-server and three relay nodes in cluster mode (`--redis`), per module.
 * `room`, `ip`     a fresh room id and a fresh fake client IP (sent as X-Forwarded-For,
                    which the relay honours from loopback peers, ROOMS.md §11) so tests do
                    not share rate-limit buckets or per-IP caps.
@@ -48,6 +49,25 @@ def relay_factory():
     yield start
     for r in started:
         r.stop()
+
+
+@pytest.fixture(scope="module")
+def redis():
+    """Cluster-mode modules: a redis-server of the module's own (redis_server.py)."""
+    import redis_server
+    server = redis_server.RedisServer().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def nodes(redis):
+    """Cluster-mode modules: three relay nodes sharing that Redis."""
+    import redis_server
+    started = redis_server.start_nodes(redis, 3)
+    yield started
+    for n in started:
+        n.stop()
 
 
 @pytest.fixture

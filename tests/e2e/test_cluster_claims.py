@@ -18,19 +18,6 @@ from relay_client import Relay, message_body, new_ip, poll, rand_room
 
 pytestmark = pytest.mark.skipif(not redis_server.available(), reason="redis-server not installed")
 
-@pytest.fixture(scope="module")
-def redis():
-    server = redis_server.RedisServer().start()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def nodes(redis):
-    started = redis_server.start_nodes(redis, 3)
-    yield started
-    for n in started:
-        n.stop()
 
 
 def worker(nodes, prefix="cw") -> Ident:

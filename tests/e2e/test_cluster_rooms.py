@@ -21,19 +21,6 @@ from relay_client import (Relay, message_body, poll, rand_room, ws_close, ws_nex
 
 pytestmark = pytest.mark.skipif(not redis_server.available(), reason="redis-server not installed")
 
-@pytest.fixture(scope="module")
-def redis():
-    server = redis_server.RedisServer().start()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def nodes(redis):
-    started = redis_server.start_nodes(redis, 3)
-    yield started
-    for n in started:
-        n.stop()
 
 
 def messages_of(events):
