@@ -109,42 +109,48 @@ void put_profile(RelayState& state, const AgentCall& call) {
       });
 }
 
-void delete_profile(RelayState& state, const AgentCall& call) {
-  if (auto refused = authenticate_handle(state, call.request, call.handle, call.client_ip,
-                                         UnknownHandle::kUnauthorized401)) {
-    return call.reply.send(std::move(*refused));
-  }
-  state.ids->directory.remove(call.handle);
-  state.ids->store->delete_profile(call.handle, [reply = call.reply, handle = call.handle](auto r) {
-    if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
-    boost::json::object o{{"ok", true}, {"handle", handle}};
-    reply.send(json_response(200, boost::json::serialize(o)));
-  });
-}
+namespace {
 
-void heartbeat_profile(RelayState& state, const AgentCall& call) {
-  if (auto refused = authenticate_handle(state, call.request, call.handle, call.client_ip,
-                                         UnknownHandle::kUnauthorized401)) {
-    return call.reply.send(std::move(*refused));
-  }
+// §3.9 after authentication: only last_seen_at moves.
+void heartbeat(RelayState& state, const Reply& reply, const std::string& handle) {
   const int64_t now = core::wall_clock_ms();
-  auto entry = state.ids->directory.heartbeat(call.handle, now);
+  auto entry = state.ids->directory.heartbeat(handle, now);
   if (!entry)
-    return call.reply.send(error_response(404, "profile not found", "publish a profile first"));
-  // §3.9: expires_at is not extended (it is signed); only last_seen_at moves.
+    return reply.send(error_response(404, "profile not found", "publish a profile first"));
+  // expires_at is not extended: it is signed.
   identity::ProfileCleaningOptions opts;
   opts.now_ms = now;
   opts.check_freshness = false;
-  auto cleaned =
-      identity::clean_profile(identity::profile_to_json(entry->profile), call.handle, opts);
+  auto cleaned = identity::clean_profile(identity::profile_to_json(entry->profile), handle, opts);
   if (cleaned) {
-    const int64_t created = state.ids->directory.created_at(call.handle).value_or(now);
+    const int64_t created = state.ids->directory.created_at(handle).value_or(now);
     state.ids->store->upsert_profile(to_record(*entry, cleaned.value().canonical_json, created),
                                      [](auto) {});
   }
   boost::json::object o{
-      {"ok", true}, {"handle", call.handle}, {"expires_at", entry->profile.expires_at}};
-  call.reply.send(json_response(200, boost::json::serialize(o)));
+      {"ok", true}, {"handle", handle}, {"expires_at", entry->profile.expires_at}};
+  reply.send(json_response(200, boost::json::serialize(o)));
+}
+
+}  // namespace
+
+void delete_profile(RelayState& state, const AgentCall& call) {
+  authenticate_handle(
+      state, call.reply, call.request, call.handle, call.client_ip, UnknownHandle::kUnauthorized401,
+      [&state, reply = call.reply, handle = call.handle] {
+        state.ids->directory.remove(handle);
+        state.ids->store->delete_profile(handle, [reply, handle](auto r) {
+          if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
+          boost::json::object o{{"ok", true}, {"handle", handle}};
+          reply.send(json_response(200, boost::json::serialize(o)));
+        });
+      });
+}
+
+void heartbeat_profile(RelayState& state, const AgentCall& call) {
+  authenticate_handle(
+      state, call.reply, call.request, call.handle, call.client_ip, UnknownHandle::kUnauthorized401,
+      [&state, reply = call.reply, handle = call.handle] { heartbeat(state, reply, handle); });
 }
 
 void get_agent(RelayState& state, const AgentCall& call) {

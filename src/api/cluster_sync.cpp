@@ -41,11 +41,10 @@ core::Result<bool> ClusterSync::start(std::chrono::milliseconds wait) {
     feed_ = cluster::ChangeFeed::create(ioc_.get_executor(), endpoint_, std::move(handlers),
                                         store_.node_id());
     feed_->start();
-    publisher_ = cluster::RedisConnection::create(ioc_.get_executor(), endpoint_);
-    publisher_->start();
+    commands_ = cluster::RedisConnection::create(ioc_.get_executor(), endpoint_);
+    commands_->start();
     wait_subscribed(subscribed);
   });
-  share_nonces();
   thread_ = std::thread([this] { ioc_.run(); });
   if (subscribed->get_future().wait_for(wait) != std::future_status::ready) {
     return core::Error{cluster::kRedisUnavailable, "the change feed did not subscribe"};
@@ -63,54 +62,26 @@ void ClusterSync::wait_subscribed(std::shared_ptr<std::promise<void>> subscribed
 
 void ClusterSync::stop() {
   if (!thread_.joinable()) return;
-  for (auto* cache : {&ids_.request_nonces, &ids_.dm_envelopes, &ids_.register_sigs}) {
-    cache->on_recorded(nullptr);  // the event loops have stopped: nothing records any more
-  }
   boost::asio::post(ioc_, [this] {
     if (feed_) feed_->stop();
-    if (publisher_) publisher_->stop();
+    if (commands_) commands_->stop();
     work_.reset();
   });
   thread_.join();
 }
 
-void ClusterSync::share_nonces() {
-  const std::pair<identity::ReplayCache*, const char*> caches[] = {
-      {&ids_.request_nonces, cluster::kChangeRequestNonce},
-      {&ids_.dm_envelopes, cluster::kChangeDmNonce},
-      {&ids_.register_sigs, cluster::kChangeRegisterNonce}};
-  // (Signed room posts' nonces are checked atomically by the append script instead.)
-  for (const auto& [cache, kind] : caches) {
-    cache->on_recorded([this, kind = kind](std::string_view h, std::string_view n, int64_t ts) {
-      publish_nonce(kind, h, n, ts);
-    });
-  }
-}
-
-void ClusterSync::publish_nonce(const char* kind, std::string_view handle, std::string_view nonce,
-                                int64_t ts) {
-  cluster::ChangeEvent e;
-  e.kind = kind;
-  e.handle = handle;
-  e.id = nonce;
-  e.seq = ts;
-  e.node = store_.node_id();
-  boost::asio::post(ioc_, [this, e = std::move(e)] {
-    cluster::publish_change(*publisher_, e, [](core::Result<int64_t>) {});
+void ClusterSync::claim(std::string key, int64_t ttl_ms, Claimed done) {
+  boost::asio::post(ioc_, [this, key = std::move(key), ttl_ms, done = std::move(done)]() mutable {
+    commands_->command({"SET", std::move(key), "1", "NX", "PX", std::to_string(ttl_ms)},
+                       [done = std::move(done)](core::Result<cluster::RedisReply> r) {
+                         if (!r) return done(r.error());
+                         // "OK" when this SET created the key; nil when it existed.
+                         done(r.value().type != cluster::RedisReply::Type::kNil);
+                       });
   });
 }
 
 void ClusterSync::on_change(const cluster::ChangeEvent& e) {
-  const int64_t now = core::wall_clock_ms();
-  if (e.kind == cluster::kChangeRequestNonce) {
-    return void(ids_.request_nonces.record_from_peer(e.handle, e.id, e.seq, now));
-  }
-  if (e.kind == cluster::kChangeDmNonce) {
-    return void(ids_.dm_envelopes.record_from_peer(e.handle, e.id, e.seq, now));
-  }
-  if (e.kind == cluster::kChangeRegisterNonce) {
-    return void(ids_.register_sigs.record_from_peer(e.handle, e.id, e.seq, now));
-  }
   if (e.kind == cluster::kChangeIdentity) return apply_identity(e.handle);
   if (e.kind == cluster::kChangeProfile) return apply_profile(e.handle);
   if (e.kind == cluster::kChangeDm) {

@@ -8,10 +8,9 @@
 // is followed by a re-read of the whole store, since pub/sub keeps nothing for an absent
 // subscriber.
 //
-// The replay caches of signatures are shared the same way: every nonce a node accepts is
-// published (it names a nonce, never content) and recorded by the others, so a request
-// replayed to another node is refused there too — once the event has arrived, within
-// milliseconds; a replay racing it by less than that is not caught.
+// It is also the cluster's NonceClaimer (shared_nonces.h): a nonce a node accepted is claimed
+// with SET NX on this object's command connection, so a replay to any other node is refused
+// however soon it follows.
 //
 // Threading: the feed runs on this object's own thread; RedisStore runs the reads' callbacks on
 // the store's thread; inbox changes are posted to the inbox's shard.
@@ -28,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/shared_nonces.h"
 #include "cluster/change_feed.h"
 #include "cluster/redis_endpoint.h"
 #include "core/result.h"
@@ -42,11 +42,11 @@ namespace b2b::api {
 class RelayState;
 struct IdentityServices;
 
-class ClusterSync {
+class ClusterSync final : public NonceClaimer {
  public:
   ClusterSync(RelayState& state, IdentityServices& ids, cluster::RedisStore& store,
               cluster::RedisEndpoint endpoint);
-  ~ClusterSync();
+  ~ClusterSync() override;
   ClusterSync(const ClusterSync&) = delete;
   ClusterSync& operator=(const ClusterSync&) = delete;
 
@@ -58,11 +58,11 @@ class ClusterSync {
   // Records re-read and applied (tests, metrics).
   uint64_t applied() const { return applied_; }
 
+  void claim(std::string key, int64_t ttl_ms, Claimed done) override;
+
  private:
   void wait_subscribed(std::shared_ptr<std::promise<void>> subscribed);
   void on_change(const cluster::ChangeEvent& event);
-  void share_nonces();
-  void publish_nonce(const char* kind, std::string_view handle, std::string_view nonce, int64_t ts);
   void resync();
   void reread_all_later(const std::string& why);
   void apply_identity(const std::string& handle);
@@ -79,7 +79,7 @@ class ClusterSync {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
   std::shared_ptr<cluster::ChangeFeed> feed_;
-  std::shared_ptr<cluster::RedisConnection> publisher_;  // for nonce events
+  std::shared_ptr<cluster::RedisConnection> commands_;  // nonce claims
   std::atomic<uint64_t> applied_{0};
 };
 

@@ -8,6 +8,7 @@
 #include "api/parked_request.h"
 #include "api/request_auth.h"
 #include "api/responses.h"
+#include "api/shared_nonces.h"
 #include "api/webhook_service.h"
 #include "core/clock.h"
 #include "core/js_int.h"
@@ -41,15 +42,17 @@ void forget_dropped(IdentityServices& ids, const std::string& handle,
   for (const auto& id : change.dropped_ids) ids.store->delete_dm(handle, id, [](auto) {});
 }
 
-// §4.2 step 9 for a signed envelope: 0 = verified, otherwise the refusal to send.
+// §4.2 step 9 for a signed envelope: nullopt = verified (and `key` is its replay key),
+// otherwise the refusal to send.
 std::optional<net::Response> verify_sender(IdentityServices& ids, const std::string& recipient,
                                            const identity::DmSenderClaim& claim,
-                                           const identity::DmEnvelopeFields& env, int64_t now) {
+                                           const identity::DmEnvelopeFields& env, int64_t now,
+                                           std::string& key) {
   auto sender = ids.registry.find(claim.from_handle);
   if (!sender)
     return error_response(400, "from_handle not registered", "register the sender first");
   const std::string hash = identity::env_hash(env.ciphertext, env.nonce, env.sender_eph_pub);
-  const std::string key = identity::dm_replay_key(recipient, hash);
+  key = identity::dm_replay_key(recipient, hash);
   using Outcome = identity::ReplayCache::Outcome;
   if (ids.dm_envelopes.check(claim.from_handle, key, claim.from_ts, now) == Outcome::kReplay) {
     return error_response(401, "envelope already seen", "this envelope was delivered before");
@@ -128,50 +131,49 @@ class InboxWaiter final : public identity::InboxWaiter,
   bool done_ = false;
 };
 
-}  // namespace
+void wait_inbox_authenticated(RelayState& state, DmCall call) {
+  const int64_t after = std::max<int64_t>(0, core::js_int_or(call.query.get("after"), 0));
+  const int64_t timeout_s = core::js_int_clamped(call.query.get("timeout"), 30, 1, 90);
+  const std::size_t shard = state.shard_of(call.handle);
+  state.on_shard(
+      shard, [&state, shard, call = std::move(call), after, timeout_s](core::RoomShard&) {
+        IdentityServices& ids = *state.ids;
+        identity::InboxChange change;
+        auto page = ids.inboxes[shard]->after(call.handle, after, core::wall_clock_ms(), &change);
+        forget_dropped(ids, call.handle, change);
+        if (!page.envelopes.empty()) {
+          return call.reply.send(json_response(
+              200, page_body(page.envelopes, page.has_more, page.envelopes.back()->seq)));
+        }
+        auto slot = acquire_waiter_slot(
+            state, call.reply, call.client_ip, ids.inboxes[shard]->waiters_for(call.handle),
+            ids.config.dm_waiters_per_handle, "too many concurrent waiters for this handle");
+        if (!slot) return;
+        auto waiter = std::make_shared<InboxWaiter>(state, shard, call.reply, call.handle, after,
+                                                    std::move(*slot));
+        ids.inboxes[shard]->park(call.handle, waiter);
+        waiter->arm(timeout_s);
+        abort_on_disconnect(state, call.reply, shard, waiter);
+      });
+}
 
-void post_dm(RelayState& state, DmCall call) {
+void delete_authenticated(RelayState& state, DmCall call, std::string id) {
+  const std::size_t shard = state.shard_of(call.handle);
+  state.on_shard(
+      shard, [&state, shard, call = std::move(call), id = std::move(id)](core::RoomShard&) {
+        const int removed = state.ids->inboxes[shard]->remove(call.handle, id);
+        const std::string body = R"({"ok":true,"removed":)" + std::to_string(removed) + "}";
+        if (removed == 0) return call.reply.send(json_response(200, body));
+        state.ids->store->delete_dm(call.handle, id, [reply = call.reply, body](auto r) {
+          if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
+          reply.send(json_response(200, body));
+        });
+      });
+}
+
+// §4.2 steps 11–13: the inbox seq, the inbox and the store; 200 once the DM is durable.
+void store_dm(RelayState& state, DmCall call, std::shared_ptr<identity::Envelope> e) {
   IdentityServices& ids = *state.ids;
-  auto parsed = parse_json_body(call.request);  // a malformed body is refused first (§1.1)
-  if (!parsed)
-    return call.reply.send(error_response(400, parsed.error().error, parsed.error().detail));
-  const int64_t now = core::wall_clock_ms();
-  if (!state.allow_rate(call.client_ip, "dm:" + call.handle, now)) {
-    core::inc(state.metrics.rate_limited);
-    return call.reply.send(error_response(429, "rate limited", "too many DMs to this handle", 1));
-  }
-  if (!ids.registry.find(call.handle)) {
-    return call.reply.send(error_response(404, "no such handle", "nobody registered it"));
-  }
-  static const boost::json::object kEmpty;
-  const auto& body = parsed.value().is_object() ? parsed.value().get_object() : kEmpty;
-  auto env = identity::validate_dm_envelope(body);
-  if (!env) return call.reply.send(error_response(400, env.error().error, env.error().detail));
-  auto claim = identity::parse_dm_sender_claim(body, now);
-  if (!claim)
-    return call.reply.send(error_response(400, claim.error().error, claim.error().detail));
-  if (claim.value()) {
-    if (auto refused = verify_sender(ids, call.handle, *claim.value(), env.value(), now)) {
-      return call.reply.send(std::move(*refused));
-    }
-  }
-  if (!ids.dm_pool.would_fit(static_cast<int64_t>(env.value().ciphertext.size() + 512))) {
-    return call.reply.send(error_response(
-        503, "global DM buffer full \xE2\x80\x94 try again shortly", "inboxes are full", 60));
-  }
-
-  auto e = std::make_shared<identity::Envelope>();
-  e->id = core::random_uuid_v4();
-  e->ciphertext = std::move(env.value().ciphertext);
-  e->nonce = std::move(env.value().nonce);
-  e->sender_eph_pub = std::move(env.value().sender_eph_pub);
-  e->ts = now;
-  if (const auto& c = claim.value()) {
-    e->from_handle = c->from_handle;
-    e->from_verified = true;
-    e->from_sig = c->from_sig;
-    e->from_ts = c->from_ts;
-  }
   const std::size_t shard = state.shard_of(call.handle);
   state.on_shard(shard, [&state, &ids, shard, call = std::move(call), e](core::RoomShard&) {
     const int64_t now = core::wall_clock_ms();
@@ -208,52 +210,75 @@ void post_dm(RelayState& state, DmCall call) {
   });
 }
 
-void wait_inbox(RelayState& state, DmCall call) {
-  if (auto refused = authenticate_handle(state, call.request, call.handle, call.client_ip,
-                                         UnknownHandle::kNotFound404)) {
-    return call.reply.send(std::move(*refused));
+}  // namespace
+
+void post_dm(RelayState& state, DmCall call) {
+  IdentityServices& ids = *state.ids;
+  auto parsed = parse_json_body(call.request);  // a malformed body is refused first (§1.1)
+  if (!parsed)
+    return call.reply.send(error_response(400, parsed.error().error, parsed.error().detail));
+  const int64_t now = core::wall_clock_ms();
+  if (!state.allow_rate(call.client_ip, "dm:" + call.handle, now)) {
+    core::inc(state.metrics.rate_limited);
+    return call.reply.send(error_response(429, "rate limited", "too many DMs to this handle", 1));
   }
-  const int64_t after = std::max<int64_t>(0, core::js_int_or(call.query.get("after"), 0));
-  const int64_t timeout_s = core::js_int_clamped(call.query.get("timeout"), 30, 1, 90);
-  const std::size_t shard = state.shard_of(call.handle);
-  state.on_shard(
-      shard, [&state, shard, call = std::move(call), after, timeout_s](core::RoomShard&) {
-        IdentityServices& ids = *state.ids;
-        identity::InboxChange change;
-        auto page = ids.inboxes[shard]->after(call.handle, after, core::wall_clock_ms(), &change);
-        forget_dropped(ids, call.handle, change);
-        if (!page.envelopes.empty()) {
-          return call.reply.send(json_response(
-              200, page_body(page.envelopes, page.has_more, page.envelopes.back()->seq)));
-        }
-        auto slot = acquire_waiter_slot(
-            state, call.reply, call.client_ip, ids.inboxes[shard]->waiters_for(call.handle),
-            ids.config.dm_waiters_per_handle, "too many concurrent waiters for this handle");
-        if (!slot) return;
-        auto waiter = std::make_shared<InboxWaiter>(state, shard, call.reply, call.handle, after,
-                                                    std::move(*slot));
-        ids.inboxes[shard]->park(call.handle, waiter);
-        waiter->arm(timeout_s);
-        abort_on_disconnect(state, call.reply, shard, waiter);
-      });
+  if (!ids.registry.find(call.handle)) {
+    return call.reply.send(error_response(404, "no such handle", "nobody registered it"));
+  }
+  static const boost::json::object kEmpty;
+  const auto& body = parsed.value().is_object() ? parsed.value().get_object() : kEmpty;
+  auto env = identity::validate_dm_envelope(body);
+  if (!env) return call.reply.send(error_response(400, env.error().error, env.error().detail));
+  auto claim = identity::parse_dm_sender_claim(body, now);
+  if (!claim)
+    return call.reply.send(error_response(400, claim.error().error, claim.error().detail));
+  std::string replay_key;
+  if (claim.value()) {
+    if (auto refused =
+            verify_sender(ids, call.handle, *claim.value(), env.value(), now, replay_key)) {
+      return call.reply.send(std::move(*refused));
+    }
+  }
+  if (!ids.dm_pool.would_fit(static_cast<int64_t>(env.value().ciphertext.size() + 512))) {
+    return call.reply.send(error_response(
+        503, "global DM buffer full \xE2\x80\x94 try again shortly", "inboxes are full", 60));
+  }
+
+  auto e = std::make_shared<identity::Envelope>();
+  e->id = core::random_uuid_v4();
+  e->ciphertext = std::move(env.value().ciphertext);
+  e->nonce = std::move(env.value().nonce);
+  e->sender_eph_pub = std::move(env.value().sender_eph_pub);
+  e->ts = now;
+  if (const auto& c = claim.value()) {
+    e->from_handle = c->from_handle;
+    e->from_verified = true;
+    e->from_sig = c->from_sig;
+    e->from_ts = c->from_ts;
+  }
+  if (!claim.value()) return store_dm(state, std::move(call), std::move(e));
+  // Cluster mode: the envelope is single-use across nodes, not only here (shared_nonces.h).
+  auto held = std::make_shared<DmCall>(std::move(call));
+  const std::string from = e->from_handle.value_or("");
+  const int64_t from_ts = e->from_ts.value_or(0);
+  claim_nonce_then(
+      state, held->reply, NonceKind::kDmEnvelope, from, replay_key, from_ts,
+      error_response(401, "envelope already seen", "this envelope was delivered before"),
+      [&state, held, e] { store_dm(state, std::move(*held), e); });
+}
+
+void wait_inbox(RelayState& state, DmCall call) {
+  auto held = std::make_shared<DmCall>(std::move(call));
+  authenticate_handle(state, held->reply, held->request, held->handle, held->client_ip,
+                      UnknownHandle::kNotFound404,
+                      [&state, held] { wait_inbox_authenticated(state, std::move(*held)); });
 }
 
 void delete_inbox_envelope(RelayState& state, DmCall call, std::string id) {
-  if (auto refused = authenticate_handle(state, call.request, call.handle, call.client_ip,
-                                         UnknownHandle::kNotFound404)) {
-    return call.reply.send(std::move(*refused));
-  }
-  const std::size_t shard = state.shard_of(call.handle);
-  state.on_shard(
-      shard, [&state, shard, call = std::move(call), id = std::move(id)](core::RoomShard&) {
-        const int removed = state.ids->inboxes[shard]->remove(call.handle, id);
-        const std::string body = R"({"ok":true,"removed":)" + std::to_string(removed) + "}";
-        if (removed == 0) return call.reply.send(json_response(200, body));
-        state.ids->store->delete_dm(call.handle, id, [reply = call.reply, body](auto r) {
-          if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
-          reply.send(json_response(200, body));
-        });
-      });
+  auto held = std::make_shared<DmCall>(std::move(call));
+  authenticate_handle(
+      state, held->reply, held->request, held->handle, held->client_ip, UnknownHandle::kNotFound404,
+      [&state, held, id = std::move(id)] { delete_authenticated(state, std::move(*held), id); });
 }
 
 }  // namespace b2b::api

@@ -9,6 +9,7 @@
 #include "api/identity_services.h"
 #include "api/json_body.h"
 #include "api/responses.h"
+#include "api/shared_nonces.h"
 #include "core/clock.h"
 #include "identity/crypto.h"
 #include "identity/handles.h"
@@ -54,13 +55,17 @@ void refresh_existing(RelayState& state, const Reply& reply, const identity::Ide
             identity::verify_detached(keys.sign_pub, text, sig.value().register_sig);
   }
   if (!proof) return reply.send(error_response(409, "handle taken", "the owner's proof failed"));
-  ids.register_sigs.check_and_record("", identity::sha256_hex(text), sig.value().register_ts, now);
-  // §9 W3: the owner signed this box key, so it replaces the stored one.
-  ids.registry.refresh(
-      existing.handle, keys.box_pub, now,
-      [reply, handle = existing.handle, at = existing.registered_at](auto r) {
-        if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
-        reply.send(json_response(201, created_body(handle, at)));
+  const std::string digest = identity::sha256_hex(text);
+  ids.register_sigs.check_and_record("", digest, sig.value().register_ts, now);
+  claim_nonce_then(
+      state, reply, NonceKind::kRegistration, existing.handle, digest, sig.value().register_ts,
+      error_response(409, "handle taken", "the owner's proof failed"),
+      [&ids, reply, handle = existing.handle, at = existing.registered_at, box_pub = keys.box_pub] {
+        // §9 W3: the owner signed this box key, so it replaces the stored one.
+        ids.registry.refresh(handle, box_pub, core::wall_clock_ms(), [reply, handle, at](auto r) {
+          if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
+          reply.send(json_response(201, created_body(handle, at)));
+        });
       });
 }
 
@@ -77,6 +82,20 @@ void forget_collected(RelayState& state, const std::vector<std::string>& handles
       }
     });
   }
+}
+
+// §2.2 step 9: the new identity, 201 once durable; 409 when the store already has the handle.
+void insert_identity(IdentityServices& ids, const Reply& reply, const identity::Identity& id) {
+  const bool inserted = ids.registry.insert(id, [reply, &ids, id](auto r) {
+    if (!r || !r.value()) ids.registry.forget_insert(id);
+    if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
+    // Cluster mode: another node registered the handle first; its identity reaches this node
+    // through the change feed.
+    if (!r.value())
+      return reply.send(error_response(409, "handle taken", "registered a moment ago"));
+    reply.send(json_response(201, created_body(id.handle, id.registered_at)));
+  });
+  if (!inserted) reply.send(error_response(409, "handle taken", "registered a moment ago"));
 }
 
 }  // namespace
@@ -138,14 +157,10 @@ void register_identity(RelayState& state, const Reply& reply, const net::Request
   id.sign_pub = keys.value().sign_pub;
   id.registered_at = id.updated_at = id.last_seen_at = now;
   id.meta_json = boost::json::serialize(identity::register_meta(body));
-  const bool inserted = ids.registry.insert(id, [reply, &ids, id](auto r) {
-    if (!r) {
-      ids.registry.forget(id.handle);
-      return reply.send(error_response(503, r.error().error, r.error().detail, 5));
-    }
-    reply.send(json_response(201, created_body(id.handle, id.registered_at)));
-  });
-  if (!inserted) reply.send(error_response(409, "handle taken", "registered a moment ago"));
+  claim_nonce_then(state, reply, NonceKind::kRegistration, id.handle, digest,
+                   sig.value().register_ts,
+                   error_response(401, "register_sig already used", "sign a fresh register_ts"),
+                   [&ids, reply, id] { insert_identity(ids, reply, id); });
 }
 
 void get_identity(RelayState& state, const Reply& reply, const std::string& raw_handle) {

@@ -19,6 +19,8 @@
 
 namespace b2b::api {
 
+class NonceClaimer;
+
 struct IdentityConfig {
   std::optional<std::string> admin_token;  // §2.4 operator token for reserved handles
   std::size_t identities_max = 100'000;
@@ -55,6 +57,9 @@ struct IdentityServices {
   identity::ReplayCache room_nonces;     // §5.2: signed room posts
   identity::ReplayCache dm_envelopes;    // §4.2: "<recipient>|<env_hash>" per sender
   identity::ReplayCache register_sigs;   // §2.2: keyed by the digest of the signed text
+  // Cluster mode: makes the nonces of these caches single-use across nodes (shared_nonces.h).
+  // Null on a single node. Owned by run_server.
+  NonceClaimer* nonce_claimer = nullptr;
   core::ByteBudget dm_pool;
   identity::InboxLimits inbox_limits;
   std::vector<std::unique_ptr<identity::InboxShard>> inboxes;

@@ -1,22 +1,25 @@
 // The shared front of every Hdr-auth endpoint (IDENTITY.md §1.10, §0): registered check,
-// the `auth:<handle>` rate bucket, then the request signature over the raw target.
+// the `auth:<handle>` rate bucket, then the request signature over the raw target, and in
+// cluster mode the claim of its nonce across nodes (shared_nonces.h).
 #pragma once
 
-#include <optional>
+#include <functional>
 #include <string>
-#include <string_view>
 
 #include "api/relay_state.h"
+#include "api/reply.h"
 #include "net/http_types.h"
 
 namespace b2b::api {
 
 enum class UnknownHandle { kNotFound404, kUnauthorized401 };
 
-// nullopt when the request may proceed; otherwise the response to send (404, 429 or 401).
-std::optional<net::Response> authenticate_handle(RelayState& state, const net::Request& request,
-                                                 const std::string& handle,
-                                                 const std::string& client_ip,
-                                                 UnknownHandle unknown);
+// Runs `proceed` on the calling shard when the request may go on: at once on a single node,
+// once the nonce is claimed in cluster mode. Otherwise answers on `reply` (404, 429, 401, or
+// 503 when the cluster's Redis is unreachable) and never runs `proceed`. `proceed` must own
+// what it needs: in cluster mode it runs after the handler has returned.
+void authenticate_handle(RelayState& state, const Reply& reply, const net::Request& request,
+                         const std::string& handle, const std::string& client_ip,
+                         UnknownHandle unknown, std::function<void()> proceed);
 
 }  // namespace b2b::api

@@ -24,21 +24,14 @@ namespace {
 
 constexpr int64_t kLeaseMinMs = 60'000, kLeaseMaxMs = 300'000;
 
-// Steps 1–5 shared by claim and ack: the handle from the body, then authentication.
-std::optional<std::string> authenticated_handle(RelayState& state, const RoomCall& call,
-                                                const boost::json::value& body) {
+// Steps 1–4 shared by claim and ack: the handle from the body (authenticated next).
+std::optional<std::string> body_handle(const RoomCall& call, const boost::json::value& body) {
   const boost::json::object* o = body.if_object();
   const boost::json::value* h = o ? o->if_contains("handle") : nullptr;
   const std::string raw = h && !identity::js_is_falsy(*h) ? identity::js_string(*h) : "";
   auto handle = identity::normalize_loose_handle(raw);
   if (!handle) {
     call.reply.send(error_response(400, "bad handle", "handle must match ^[a-z0-9_-]{1,32}$"));
-    return std::nullopt;
-  }
-  if (auto refused = authenticate_handle(state, call.request, *handle, call.client_ip,
-                                         UnknownHandle::kNotFound404)) {
-    call.reply.send(std::move(*refused));
-    return std::nullopt;
   }
   return handle;
 }
@@ -133,14 +126,8 @@ ClaimRequest parse_claim(RelayState& state, const RoomCall& call, const boost::j
   return r;
 }
 
-}  // namespace
-
-void claim_message(RelayState& state, RoomCall call) {
-  auto body = parse_json_body(call.request);
-  if (!body) return call.reply.send(error_response(400, body.error().error, body.error().detail));
-  auto handle = authenticated_handle(state, call, body.value());
-  if (!handle) return;
-  ClaimRequest request = parse_claim(state, call, body.value(), std::move(*handle));
+// Steps 6 on, once the handle is authenticated.
+void claim_authenticated(RelayState& state, RoomCall call, ClaimRequest request) {
   if (state.cluster) return cluster_claim(state, std::move(call), std::move(request));
 
   const std::size_t shard_index = state.shard_of(call.room_id);
@@ -169,25 +156,14 @@ void claim_message(RelayState& state, RoomCall call) {
   });
 }
 
-void ack_message(RelayState& state, RoomCall call) {
-  auto body = parse_json_body(call.request);
-  if (!body) return call.reply.send(error_response(400, body.error().error, body.error().detail));
-  auto handle = authenticated_handle(state, call, body.value());
-  if (!handle) return;
-  std::string claim_id, seq_text = "0";
-  if (const auto* o = body.value().if_object()) {
-    if (const auto* c = o->if_contains("claim_id"); c && c->is_string()) claim_id = c->get_string();
-    if (const auto* s = o->if_contains("seq"); s && !identity::js_is_falsy(*s)) {
-      seq_text = identity::js_string(*s);
-    }
-  }
-  const int64_t seq = core::parse_js_int(seq_text).value_or(0);
+void ack_authenticated(RelayState& state, RoomCall call, std::string handle, std::string claim_id,
+                       int64_t seq) {
   if (state.cluster) {
-    return cluster_ack(state, std::move(call), std::move(*handle), std::move(claim_id), seq);
+    return cluster_ack(state, std::move(call), std::move(handle), std::move(claim_id), seq);
   }
 
   const std::size_t shard_index = state.shard_of(call.room_id);
-  state.on_shard(shard_index, [&state, call = std::move(call), handle = std::move(*handle),
+  state.on_shard(shard_index, [&state, call = std::move(call), handle = std::move(handle),
                                claim_id = std::move(claim_id), seq](core::RoomShard& shard) {
     core::ClaimCursor* c = cursor_for(state, shard, handle, call.room_id, /*create=*/false);
     if (!c)
@@ -223,6 +199,41 @@ void ack_message(RelayState& state, RoomCall call) {
           200, R"({"ok":true,"advanced":true,"cursor":)" + std::to_string(cursor) + "}"));
     });
   });
+}
+
+}  // namespace
+
+void claim_message(RelayState& state, RoomCall call) {
+  auto body = parse_json_body(call.request);
+  if (!body) return call.reply.send(error_response(400, body.error().error, body.error().detail));
+  auto handle = body_handle(call, body.value());
+  if (!handle) return;
+  auto request = std::make_shared<ClaimRequest>(parse_claim(state, call, body.value(), *handle));
+  auto held = std::make_shared<RoomCall>(std::move(call));
+  authenticate_handle(state, held->reply, held->request, *handle, held->client_ip,
+                      UnknownHandle::kNotFound404, [&state, held, request] {
+                        claim_authenticated(state, std::move(*held), std::move(*request));
+                      });
+}
+
+void ack_message(RelayState& state, RoomCall call) {
+  auto body = parse_json_body(call.request);
+  if (!body) return call.reply.send(error_response(400, body.error().error, body.error().detail));
+  auto handle = body_handle(call, body.value());
+  if (!handle) return;
+  std::string claim_id, seq_text = "0";
+  if (const auto* o = body.value().if_object()) {
+    if (const auto* c = o->if_contains("claim_id"); c && c->is_string()) claim_id = c->get_string();
+    if (const auto* s = o->if_contains("seq"); s && !identity::js_is_falsy(*s)) {
+      seq_text = identity::js_string(*s);
+    }
+  }
+  const int64_t seq = core::parse_js_int(seq_text).value_or(0);
+  auto held = std::make_shared<RoomCall>(std::move(call));
+  authenticate_handle(state, held->reply, held->request, *handle, held->client_ip,
+                      UnknownHandle::kNotFound404, [&state, held, handle = *handle, claim_id, seq] {
+                        ack_authenticated(state, std::move(*held), handle, claim_id, seq);
+                      });
 }
 
 }  // namespace b2b::api

@@ -255,6 +255,7 @@ int run_server(const RelayConfig& config) {
       std::cerr << "bot2bot: --redis: " << started.error().detail << "\n";
       return 1;
     }
+    ids->nonce_claimer = cluster_sync.get();
   }
   // Declared after the pool so it is destroyed before it: callbacks still queued on the
   // webhook thread hold replies whose sockets belong to the pool's loops.

@@ -41,14 +41,13 @@ std::optional<std::string> url_from_body(const Reply& reply, const net::Request&
   return std::string(url->get_string());
 }
 
-bool refused_unsigned(RelayState& state, const Reply& reply, const net::Request& request,
-                      const std::string& handle, const std::string& client_ip) {
-  if (auto refused =
-          authenticate_handle(state, request, handle, client_ip, UnknownHandle::kNotFound404)) {
-    reply.send(std::move(*refused));
-    return true;
-  }
-  return false;
+// Runs `then(call)` once the request is signed by `handle` (authenticate_handle; in cluster
+// mode after its nonce is claimed, so `call` is kept alive until then).
+template <class Call, class Then>
+void when_signed(RelayState& state, Call call, const std::string& handle, Then then) {
+  auto held = std::make_shared<Call>(std::move(call));
+  authenticate_handle(state, held->reply, held->request, handle, held->client_ip,
+                      UnknownHandle::kNotFound404, [held, then] { then(*held); });
 }
 
 // The subscribing handle is a query parameter, so the request signature covers it.
@@ -63,38 +62,45 @@ std::optional<std::string> handle_param(const RoomCall& call) {
 }  // namespace
 
 void put_dm_webhook(RelayState& state, DmCall call) {
-  if (refused_unsigned(state, call.reply, call.request, call.handle, call.client_ip)) return;
-  auto url = url_from_body(call.reply, call.request);
-  if (!url) return;
-  state.webhooks->set_dm_hook(call.handle, std::move(*url), answer_with(call.reply));
+  const std::string handle = call.handle;
+  when_signed(state, std::move(call), handle, [&state](const DmCall& c) {
+    auto url = url_from_body(c.reply, c.request);
+    if (!url) return;
+    state.webhooks->set_dm_hook(c.handle, std::move(*url), answer_with(c.reply));
+  });
 }
 
 void get_dm_webhook(RelayState& state, DmCall call) {
-  if (refused_unsigned(state, call.reply, call.request, call.handle, call.client_ip)) return;
-  state.webhooks->get_dm_hook(call.handle, answer_with(call.reply));
+  const std::string handle = call.handle;
+  when_signed(state, std::move(call), handle, [&state](const DmCall& c) {
+    state.webhooks->get_dm_hook(c.handle, answer_with(c.reply));
+  });
 }
 
 void delete_dm_webhook(RelayState& state, DmCall call) {
-  if (refused_unsigned(state, call.reply, call.request, call.handle, call.client_ip)) return;
-  state.webhooks->delete_dm_hook(call.handle, answer_with(call.reply));
+  const std::string handle = call.handle;
+  when_signed(state, std::move(call), handle, [&state](const DmCall& c) {
+    state.webhooks->delete_dm_hook(c.handle, answer_with(c.reply));
+  });
 }
 
 void post_room_webhook(RelayState& state, RoomCall call) {
   auto handle = handle_param(call);
   if (!handle) return;
-  if (refused_unsigned(state, call.reply, call.request, *handle, call.client_ip)) return;
-  auto url = url_from_body(call.reply, call.request);
-  if (!url) return;
-  state.webhooks->add_room_hook(std::move(*handle), std::move(call.room_id), std::move(*url),
-                                answer_with(call.reply));
+  when_signed(state, std::move(call), *handle, [&state, handle = *handle](const RoomCall& c) {
+    auto url = url_from_body(c.reply, c.request);
+    if (!url) return;
+    state.webhooks->add_room_hook(handle, c.room_id, std::move(*url), answer_with(c.reply));
+  });
 }
 
 void delete_room_webhook(RelayState& state, RoomCall call, std::string hook_id) {
   auto handle = handle_param(call);
   if (!handle) return;
-  if (refused_unsigned(state, call.reply, call.request, *handle, call.client_ip)) return;
-  state.webhooks->delete_room_hook(std::move(*handle), std::move(call.room_id), std::move(hook_id),
-                                   answer_with(call.reply));
+  when_signed(state, std::move(call), *handle,
+              [&state, handle = *handle, hook_id = std::move(hook_id)](const RoomCall& c) {
+                state.webhooks->delete_room_hook(handle, c.room_id, hook_id, answer_with(c.reply));
+              });
 }
 
 }  // namespace b2b::api

@@ -31,11 +31,6 @@ inline constexpr const char* kChangeWebhook = "webhook";    // id
 inline constexpr const char* kChangeDelivery = "delivery";  // id
 inline constexpr const char* kChangeDeliverySweep = "delivery_sweep";  // s: the cut-off
 inline constexpr const char* kChangeLock = "lock";  // r: a room's signed_only lock (not stored)
-// A signature nonce a node accepted (not stored): h, id = the nonce (or digest), s = its ts.
-// The kind names the replay cache; the other nodes record it, so a replay to them is refused.
-inline constexpr const char* kChangeRequestNonce = "nonce_request";    // Authorization header
-inline constexpr const char* kChangeDmNonce = "nonce_dm";              // DM envelope
-inline constexpr const char* kChangeRegisterNonce = "nonce_register";  // registration
 
 struct ChangeEvent {
   std::string kind;

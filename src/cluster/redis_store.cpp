@@ -175,7 +175,12 @@ void RedisStore::run_write(const RedisScript& script, Command keys, Command args
                  return run_write(script, std::move(again_keys), std::move(again_args), true,
                                   ticket, std::move(done));
                }
-               finish(ticket, true, done);
+               // A sweep's count may be 0; any other script answers 0 only when it chose
+               // not to write (see redis_store_scripts.h).
+               const RedisReply& reply = r.value();
+               const bool declined =
+                   !repeat && reply.type == RedisReply::Type::kInteger && reply.integer == 0;
+               finish(ticket, !declined, done);
              });
 }
 
@@ -194,6 +199,14 @@ void RedisStore::finish(uint64_t ticket, core::Result<bool> result, Done& done) 
   std::lock_guard lock(mutex_);
   in_flight_.erase(ticket);
   idle_.notify_all();
+}
+
+void RedisStore::insert_identity(store::IdentityRecord r, Done done) {
+  const std::string h = r.handle;
+  write(scripts_.insert_identity, {keys::identity(h), keys::kHandles},
+        {h, std::move(r.box_pub), std::move(r.sign_pub), num(r.registered_at), num(r.updated_at),
+         num(r.last_seen_at), std::move(r.meta_json), num(r.inbox_seq), event(kChangeIdentity, h)},
+        std::move(done));
 }
 
 void RedisStore::upsert_identity(store::IdentityRecord r, Done done) {

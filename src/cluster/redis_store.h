@@ -53,6 +53,7 @@ class RedisStore final : public store::Store {
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
 
+  void insert_identity(store::IdentityRecord record, store::Done done) override;
   void upsert_identity(store::IdentityRecord record, store::Done done) override;
   void delete_identity(std::string handle, store::Done done) override;
   void upsert_profile(store::ProfileRecord record, store::Done done) override;

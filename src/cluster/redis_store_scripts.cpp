@@ -41,6 +41,18 @@ publish(ARGV[9])
 return 1
 )lua";
 
+// KEYS {h}:id, b2b:handles. ARGV as kUpsertIdentity. Registers a new handle: 0 and nothing
+// written (no event) when the handle already has an identity, so that two nodes registering one
+// handle at once cannot both succeed.
+constexpr const char* kInsertIdentity = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'box_pub', ARGV[2], 'sign_pub', ARGV[3], 'registered_at', ARGV[4],
+           'updated_at', ARGV[5], 'last_seen_at', ARGV[6], 'meta_json', ARGV[7], 'inbox_seq', ARGV[8])
+redis.call('SADD', KEYS[2], ARGV[1])
+publish(ARGV[9])
+return 1
+)lua";
+
 // KEYS {h}:id, {h}:profile, {h}:dm, {h}:dm_id, {h}:cursor_rooms, {h}:hooks, b2b:handles,
 // b2b:profiles, b2b:inboxes, b2b:dm_ts, b2b:cursor_rooms. ARGV handle, event.
 // IDENTITY.md §2.5 GC: the identity and everything of the handle.
@@ -231,7 +243,8 @@ RedisScript script(const char* body) {
 }  // namespace
 
 RedisStoreScripts::RedisStoreScripts()
-    : upsert_identity(script(kUpsertIdentity)),
+    : insert_identity(script(kInsertIdentity)),
+      upsert_identity(script(kUpsertIdentity)),
       delete_identity(script(kDeleteIdentity)),
       upsert_profile(script(kUpsertProfile)),
       delete_profile(script(kDeleteProfile)),
@@ -249,9 +262,10 @@ RedisStoreScripts::RedisStoreScripts()
 
 void RedisStoreScripts::load_all(RedisConnection& redis) const {
   for (const RedisScript* s :
-       {&upsert_identity, &delete_identity, &upsert_profile, &delete_profile, &insert_dm,
-        &delete_dm, &sweep_dms, &set_inbox_seq, &upsert_cursor, &delete_cursor, &upsert_high_water,
-        &upsert_webhook, &delete_webhook, &upsert_delivery, &sweep_deliveries}) {
+       {&insert_identity, &upsert_identity, &delete_identity, &upsert_profile, &delete_profile,
+        &insert_dm, &delete_dm, &sweep_dms, &set_inbox_seq, &upsert_cursor, &delete_cursor,
+        &upsert_high_water, &upsert_webhook, &delete_webhook, &upsert_delivery,
+        &sweep_deliveries}) {
     s->load(redis);
   }
 }

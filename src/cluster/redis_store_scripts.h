@@ -2,7 +2,8 @@
 // step in Redis (no other command runs in between, and a reader never sees half a write),
 // and it ends by PUBLISHing its change event (change_event.h) on kChangeChannel — only after
 // every write of the script succeeded. Argument order of each script: see its comment in
-// redis_store_scripts.cpp; the last ARGV is always the event payload.
+// redis_store_scripts.cpp; the last ARGV is always the event payload. A script answers 0 when it
+// deliberately wrote nothing (insert_identity of a taken handle); the store's Done then gets false.
 #pragma once
 
 #include "cluster/redis_script.h"
@@ -17,9 +18,9 @@ struct RedisStoreScripts {
   RedisStoreScripts();
   void load_all(RedisConnection& redis) const;  // from on_ready
 
-  RedisScript upsert_identity, delete_identity, upsert_profile, delete_profile, insert_dm,
-      delete_dm, sweep_dms, set_inbox_seq, upsert_cursor, delete_cursor, upsert_high_water,
-      upsert_webhook, delete_webhook, upsert_delivery, sweep_deliveries;
+  RedisScript insert_identity, upsert_identity, delete_identity, upsert_profile, delete_profile,
+      insert_dm, delete_dm, sweep_dms, set_inbox_seq, upsert_cursor, delete_cursor,
+      upsert_high_water, upsert_webhook, delete_webhook, upsert_delivery, sweep_deliveries;
 };
 
 }  // namespace b2b::cluster

@@ -35,8 +35,18 @@ bool IdentityRegistry::insert(const Identity& identity, store::Done done) {
   auto [it, inserted] = by_handle_.try_emplace(identity.handle, nullptr);
   if (!inserted) return false;
   it->second = std::make_shared<const Identity>(identity);
-  store_.upsert_identity(to_record(identity), std::move(done));
+  store_.insert_identity(to_record(identity), std::move(done));
   return true;
+}
+
+void IdentityRegistry::forget_insert(const Identity& identity) {
+  std::unique_lock lock(mu_);
+  auto it = by_handle_.find(identity.handle);
+  if (it == by_handle_.end()) return;
+  const Identity& held = *it->second;
+  if (held.sign_pub == identity.sign_pub && held.registered_at == identity.registered_at) {
+    by_handle_.erase(it);
+  }
 }
 
 void IdentityRegistry::forget(std::string_view handle) {

@@ -45,10 +45,14 @@ class IdentityRegistry {
   IdentityPtr find(std::string_view handle) const;
   std::size_t size() const;
 
-  // A new handle: false (and nothing written) if it is already registered. `done` runs on
-  // the store's thread once the identity is durable.
+  // A new handle: false (and nothing written) if it is already registered here. `done` runs on
+  // the store's thread once the identity is durable — with false when the store already held
+  // the handle (cluster mode: another node registered it first); call forget_insert then.
   bool insert(const Identity& identity, store::Done done);
-  // Undoes an insert whose write failed (nothing durable may be served).
+  // Undoes an insert whose write failed or was declined (nothing durable may be served). The
+  // entry is removed only if it is still this insert's: the other node's identity may have
+  // replaced it in the meantime, and that one stays.
+  void forget_insert(const Identity& identity);
   void forget(std::string_view handle);
   // §2.2 step 7, owner proof held: refresh the activity times. With the §9 W3 fix the box key
   // the owner signed replaces the stored one. Persisted; `done` after commit.

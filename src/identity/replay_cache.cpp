@@ -121,9 +121,7 @@ ReplayCache::Outcome ReplayCache::check(std::string_view handle, std::string_vie
 
 ReplayCache::Outcome ReplayCache::check_and_record(std::string_view handle, std::string_view nonce,
                                                    int64_t ts, int64_t now) {
-  const Outcome outcome = decide(handle, nonce, ts, now, /*record=*/true);
-  if (outcome == Outcome::kFresh && recorded_) recorded_(handle, nonce, ts);
-  return outcome;
+  return decide(handle, nonce, ts, now, /*record=*/true);
 }
 
 bool ReplayCache::seen(std::string_view handle, std::string_view nonce, int64_t now) {

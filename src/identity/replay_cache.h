@@ -14,7 +14,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -57,17 +56,6 @@ class ReplayCache {
   // True if (handle, nonce) is recorded and still live.
   bool seen(std::string_view handle, std::string_view nonce, int64_t now);
 
-  // Cluster mode: `hook` hears every entry check_and_record records (after the lock is released),
-  // so the node can tell the others. Set it before the cache is used.
-  using RecordedHook =
-      std::function<void(std::string_view handle, std::string_view nonce, int64_t ts)>;
-  void on_recorded(RecordedHook hook) { recorded_ = std::move(hook); }
-  // Cluster mode: an entry another node recorded; the same window and caps, no hook.
-  Outcome record_from_peer(std::string_view handle, std::string_view nonce, int64_t ts,
-                           int64_t now) {
-    return decide(handle, nonce, ts, now, /*record=*/true);
-  }
-
   // Live entries (an upper bound: expired buckets of idle stripes are dropped lazily).
   std::size_t size() const { return total_.load(std::memory_order_relaxed); }
 
@@ -102,7 +90,6 @@ class ReplayCache {
   const std::size_t max_total_;
   std::atomic<std::size_t> total_{0};
   std::array<Stripe, kStripes> stripes_;
-  RecordedHook recorded_;
 };
 
 }  // namespace b2b::identity

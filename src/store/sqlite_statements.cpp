@@ -15,6 +15,10 @@ constexpr const char* kUpsertIdentity =
     " sign_pub = excluded.sign_pub, registered_at = excluded.registered_at,"
     " updated_at = excluded.updated_at, last_seen_at = excluded.last_seen_at,"
     " meta_json = excluded.meta_json, inbox_seq = max(inbox_seq, excluded.inbox_seq)";
+constexpr const char* kInsertIdentity =
+    "INSERT INTO identities(handle, box_pub, sign_pub, registered_at, updated_at, last_seen_at,"
+    " meta_json, inbox_seq) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    " ON CONFLICT(handle) DO NOTHING";
 constexpr const char* kUpsertProfile =
     "INSERT INTO profiles(handle, profile_json, profile_sig, updated_at, last_seen_at,"
     " expires_at, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -134,6 +138,7 @@ const Statements::Table& Statements::table() {
       {&Statements::begin_, "BEGIN IMMEDIATE"},
       {&Statements::commit_, "COMMIT"},
       {&Statements::rollback_, "ROLLBACK"},
+      {&Statements::insert_identity_, kInsertIdentity},
       {&Statements::upsert_identity_, kUpsertIdentity},
       {&Statements::delete_identity_, "DELETE FROM identities WHERE handle = ?1"},
       {&Statements::delete_identity_profile_, "DELETE FROM profiles WHERE handle = ?1"},
@@ -199,6 +204,21 @@ int Statements::upsert_identity(const IdentityRecord& r) {
       .text(r.meta_json)
       .integer(r.inbox_seq)
       .run();
+}
+
+int Statements::insert_identity(const IdentityRecord& r, bool* inserted) {
+  const int rc = Binder(insert_identity_)
+                     .text(r.handle)
+                     .text(r.box_pub)
+                     .text(r.sign_pub)
+                     .integer(r.registered_at)
+                     .integer(r.updated_at)
+                     .integer(r.last_seen_at)
+                     .text(r.meta_json)
+                     .integer(r.inbox_seq)
+                     .run();
+  *inserted = rc == SQLITE_OK && sqlite3_changes(db_) == 1;
+  return rc;
 }
 
 int Statements::delete_identity(const std::string& handle) {

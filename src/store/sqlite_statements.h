@@ -49,6 +49,8 @@ class Statements {
   void rollback();  // no-op when no transaction is open
 
   int upsert_identity(const IdentityRecord& r);
+  // Sets `*inserted` to whether the row was new (an existing handle is left as it is).
+  int insert_identity(const IdentityRecord& r, bool* inserted);
   int delete_identity(const std::string& handle);  // with profile, DMs and cursors
   int upsert_profile(const ProfileRecord& r);
   int delete_profile(const std::string& handle);
@@ -65,13 +67,14 @@ class Statements {
   int delete_webhook_deliveries_before(int64_t ts);
 
  private:
-  using Table = std::array<std::pair<Statement Statements::*, const char*>, 24>;
+  using Table = std::array<std::pair<Statement Statements::*, const char*>, 25>;
   static const Table& table();  // every statement with its SQL
 
   sqlite3* db_ = nullptr;
   Statement begin_, commit_, rollback_;
-  Statement upsert_identity_, delete_identity_, delete_identity_profile_, delete_identity_dms_,
-      delete_identity_cursors_, delete_identity_webhook_deliveries_, delete_identity_webhooks_;
+  Statement insert_identity_, upsert_identity_, delete_identity_, delete_identity_profile_,
+      delete_identity_dms_, delete_identity_cursors_, delete_identity_webhook_deliveries_,
+      delete_identity_webhooks_;
   Statement upsert_profile_, delete_profile_;
   Statement insert_dm_, delete_dm_, delete_dms_older_than_;
   Statement set_inbox_seq_;

@@ -91,6 +91,17 @@ class SqliteStore final : public Store {
     return true;
   }
 
+  void insert_identity(IdentityRecord r, Done done) override {
+    // The flag is set by whichever run of the write commits (a failed group is retried alone).
+    auto inserted = std::make_shared<bool>(false);
+    enqueue(
+        "insert_identity",
+        [r = std::move(r), inserted](auto& s) { return s.insert_identity(r, inserted.get()); },
+        [inserted, done = std::move(done)](core::Result<bool> result) {
+          if (!result) return done(std::move(result));
+          done(*inserted);
+        });
+  }
   void upsert_identity(IdentityRecord r, Done done) override {
     enqueue(
         "upsert_identity", [r = std::move(r)](auto& s) { return s.upsert_identity(r); },

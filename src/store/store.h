@@ -143,6 +143,10 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // A new handle: written only if the handle has no identity yet. `done` gets true when it was
+  // written, false when the handle was taken (in cluster mode another node may have registered
+  // it a moment before this node heard of it).
+  virtual void insert_identity(IdentityRecord record, Done done) = 0;
   virtual void upsert_identity(IdentityRecord record, Done done) = 0;
   // Also deletes the handle's profile, DMs, claim cursors and webhooks (IDENTITY.md §2.5 GC).
   virtual void delete_identity(std::string handle, Done done) = 0;

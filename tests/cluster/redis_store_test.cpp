@@ -118,6 +118,32 @@ TEST(RedisStore, UpsertsReplaceInPlace) {
   EXPECT_EQ(snap.claim_cursors, std::vector<ClaimCursorRecord>{c});
 }
 
+// Two nodes registering one handle at once: the first insert wins, the second writes nothing
+// and says so, and a later upsert (an owner's refresh) still replaces.
+TEST(RedisStore, InsertIdentityWritesOnlyANewHandle) {
+  REQUIRE_REDIS();
+  RedisServer server;
+  auto first = open_store(server);
+  auto second = open_store(server);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  IdentityRecord alice = identity("alice");
+  IdentityRecord rival = identity("alice");
+  rival.sign_pub = "another-key";
+  auto won = sync([&](Done d) { first->insert_identity(alice, std::move(d)); });
+  auto lost = sync([&](Done d) { second->insert_identity(rival, std::move(d)); });
+  ASSERT_TRUE(won.ok() && lost.ok());
+  EXPECT_TRUE(won.value());
+  EXPECT_FALSE(lost.value());
+  EXPECT_EQ(must_load(*second).identities, std::vector<IdentityRecord>{alice});
+  auto bob = sync([&](Done d) { second->insert_identity(identity("bob"), std::move(d)); });
+  ASSERT_TRUE(bob.ok());
+  EXPECT_TRUE(bob.value());
+  alice.box_pub = "box2";
+  ASSERT_TRUE(sync([&](Done d) { second->upsert_identity(alice, std::move(d)); }).ok());
+  EXPECT_EQ(must_load(*first).identities, (std::vector<IdentityRecord>{alice, identity("bob")}));
+}
+
 TEST(RedisStore, InboxSeqAndRoomHighWaterNeverGoDown) {
   REQUIRE_REDIS();
   RedisServer server;

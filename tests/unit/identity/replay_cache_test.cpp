@@ -24,24 +24,6 @@ TEST(ReplayCache, SecondUseIsAReplayPerHandle) {
   EXPECT_EQ(cache.size(), 3u);
 }
 
-// Cluster mode: what one node records is told to the hook (to publish), and what a peer
-// recorded is refused here as a replay, without echoing it back to the hook.
-TEST(ReplayCache, RecordedEntriesReachTheHookAndPeersEntriesAreReplaysHere) {
-  ReplayCache cache;
-  std::vector<std::string> told;
-  cache.on_recorded([&told](std::string_view h, std::string_view n, int64_t ts) {
-    told.push_back(std::string(h) + "/" + std::string(n) + "@" + std::to_string(ts - kNow));
-  });
-  EXPECT_EQ(cache.check_and_record("alice", "n-1", kNow, kNow), Outcome::kFresh);
-  EXPECT_EQ(cache.check_and_record("alice", "n-1", kNow, kNow), Outcome::kReplay);
-  EXPECT_EQ(cache.check("alice", "n-2", kNow, kNow), Outcome::kFresh);  // checks never tell
-  EXPECT_EQ(told, std::vector<std::string>{"alice/n-1@0"});
-  EXPECT_EQ(cache.record_from_peer("bob", "n-9", kNow + 10, kNow), Outcome::kFresh);
-  EXPECT_EQ(cache.check_and_record("bob", "n-9", kNow + 10, kNow), Outcome::kReplay);
-  EXPECT_EQ(told.size(), 1u);
-  EXPECT_EQ(cache.record_from_peer("bob", "old", kNow - 10 * 60'000, kNow), Outcome::kOutOfWindow);
-}
-
 TEST(ReplayCache, HandleAndNonceCannotCollide) {
   ReplayCache cache;
   EXPECT_EQ(cache.check_and_record("ab", "c", kNow, kNow), Outcome::kFresh);

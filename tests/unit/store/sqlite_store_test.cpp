@@ -59,6 +59,24 @@ TEST(SqliteStore, RoundTripsEveryRecordTypeAcrossReopen) {
   EXPECT_EQ(snap.room_high_waters, std::vector<RoomHighWater>{high_water});
 }
 
+TEST(SqliteStore, InsertIdentityWritesOnlyANewHandle) {
+  ScratchDir dir;
+  auto store = must_open(dir.data_dir());
+  ASSERT_NE(store, nullptr);
+  IdentityRecord alice = identity("alice");
+  IdentityRecord rival = identity("alice");
+  rival.sign_pub = "another-key";
+  auto won = sync([&](Done d) { store->insert_identity(alice, std::move(d)); });
+  auto lost = sync([&](Done d) { store->insert_identity(rival, std::move(d)); });
+  ASSERT_TRUE(won.ok() && lost.ok());
+  EXPECT_TRUE(won.value());
+  EXPECT_FALSE(lost.value());
+  EXPECT_EQ(must_load(*store).identities, std::vector<IdentityRecord>{alice});
+  alice.box_pub = "box2";
+  ASSERT_TRUE(sync([&](Done d) { store->upsert_identity(alice, std::move(d)); }).ok());
+  EXPECT_EQ(must_load(*store).identities, std::vector<IdentityRecord>{alice});
+}
+
 TEST(SqliteStore, UpsertsReplaceInPlace) {
   ScratchDir dir;
   auto store = must_open(dir.data_dir());
