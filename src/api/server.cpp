@@ -13,6 +13,7 @@
 #include "api/agents_routes.h"
 #include "api/cluster_rooms.h"
 #include "api/cluster_sync.h"
+#include "api/cluster_webhooks.h"
 #include "api/alert_webhook.h"
 #include "api/identity_services.h"
 #include "api/logging.h"
@@ -260,8 +261,23 @@ int run_server(const RelayConfig& config) {
   // Declared after the pool so it is destroyed before it: callbacks still queued on the
   // webhook thread hold replies whose sockets belong to the pool's loops.
   WebhookService webhooks(*ids->store, ids->room_key_secret, config.webhooks);
-  webhooks.restore(webhook_state.webhooks, webhook_state.webhook_deliveries);
+  // Cluster mode: the other nodes' hooks, and one owner per stored delivery (cluster_webhooks.h).
+  std::unique_ptr<ClusterWebhooks> cluster_webhooks;
+  if (redis) {
+    cluster_webhooks = std::make_unique<ClusterWebhooks>(
+        webhooks, dynamic_cast<cluster::RedisStore&>(*ids->store), *cluster_rooms, *redis,
+        std::chrono::milliseconds(config.webhooks.cluster_lease_ms));
+  }
+  webhooks.restore(webhook_state.webhooks, webhook_state.webhook_deliveries,
+                   cluster_webhooks.get());
   webhooks.start();
+  if (cluster_webhooks) {
+    if (auto started = cluster_webhooks->start(std::chrono::seconds(10)); !started) {
+      std::cerr << "bot2bot: --redis: " << started.error().detail << "\n";
+      webhooks.stop();
+      return 1;
+    }
+  }
   state.webhooks = &webhooks;
   const std::string share_dir = config.share_dir.empty() ? default_share_dir() : config.share_dir;
   if (!std::filesystem::is_regular_file(std::filesystem::path(share_dir) / "docs/openapi.json")) {
@@ -351,6 +367,10 @@ int run_server(const RelayConfig& config) {
     state.shard(i).release_all_subscribers();
     state.shard(i).release_all_waiters();
     ids->inboxes[i]->release_all_waiters();
+  }
+  if (cluster_webhooks) {  // hands this node's pending deliveries to the others at once
+    webhooks.stop();
+    cluster_webhooks->stop();
   }
   if (cluster_sync) cluster_sync->stop();
   if (cluster_rooms) cluster_rooms->stop();

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <tuple>
 
 #include "core/base64.h"
 #include "core/clock.h"
@@ -93,7 +94,9 @@ void WebhookService::run(Work&& work) {
 }
 
 void WebhookService::restore(const std::vector<store::WebhookRecord>& hooks,
-                             const std::vector<store::WebhookDeliveryRecord>& deliveries) {
+                             const std::vector<store::WebhookDeliveryRecord>& deliveries,
+                             DeliveryOwners* owners) {
+  owners_ = owners;
   for (const auto& r : hooks) {
     if (!add_hook(r)) spdlog::warn("webhook {}: stored URL no longer accepted; skipped", r.id);
   }
@@ -107,6 +110,7 @@ void WebhookService::restore(const std::vector<store::WebhookRecord>& hooks,
       if (h.size() > settings_.history_per_hook) h.pop_back();
       continue;
     }
+    if (owners_) continue;  // resumed by whichever node owns it (adopt)
     ++hook->second.pending;
     Delivery& del = deliveries_[d.id];
     del.record = d;
@@ -134,8 +138,14 @@ WebhookService::Hook* WebhookService::add_hook(store::WebhookRecord record) {
 
 // `id` by value: callers pass references into dm_hook_of_, whose entry this erases.
 void WebhookService::remove_hook(std::string id, store::Done done) {
+  if (!drop_hook(id)) return done(true);
+  store_.delete_webhook(id, std::move(done));
+}
+
+// Forgets hook `id` and its deliveries here; false if there is no such hook.
+bool WebhookService::drop_hook(const std::string& id) {
   auto it = hooks_.find(id);
-  if (it == hooks_.end()) return done(true);
+  if (it == hooks_.end()) return false;
   const store::WebhookRecord& r = it->second.record;
   if (r.room_key.empty()) {
     dm_hook_of_.erase(r.handle);
@@ -146,9 +156,16 @@ void WebhookService::remove_hook(std::string id, store::Done done) {
     if (ids.empty()) by_room_.erase(r.room_key);
     --room_hooks_;
   }
-  std::erase_if(deliveries_, [&](const auto& entry) { return entry.second.record.hook_id == id; });
+  for (auto d = deliveries_.begin(); d != deliveries_.end();) {
+    if (d->second.record.hook_id == id) {
+      if (owners_ && d->second.durable) owners_->release(d->first);
+      d = deliveries_.erase(d);
+    } else {
+      ++d;
+    }
+  }
   hooks_.erase(it);
-  store_.delete_webhook(id, std::move(done));
+  return true;
 }
 
 std::size_t WebhookService::room_hooks_of(const std::string& handle) const {
@@ -342,10 +359,16 @@ void WebhookService::add_delivery(Hook& hook, std::string id, std::string body, 
   Delivery& d = deliveries_[id];
   d.record = std::move(rec);
   d.durable = durable;
-  if (durable) {
-    store_.upsert_webhook_delivery(d.record, std::move(persisted));
-  }
-  schedule(id, now);
+  if (!durable) return schedule(id, now);
+  auto store_and_send = [this, id, persisted = std::move(persisted)]() mutable {
+    auto it = deliveries_.find(id);
+    if (it == deliveries_.end()) return persisted(true);  // its hook went meanwhile
+    store_.upsert_webhook_delivery(it->second.record, std::move(persisted));
+    schedule(id, it->second.record.created_at);
+  };
+  if (!owners_) return store_and_send();
+  // Owned before it is stored: a node loading the store meanwhile sees an owned delivery.
+  owners_->claim(id, [this, send = std::move(store_and_send)]() mutable { run(std::move(send)); });
 }
 
 void WebhookService::schedule(const std::string& id, int64_t at_ms) {
@@ -446,7 +469,12 @@ void WebhookService::finish_attempt(const std::string& id, const std::string& ho
     } else {
       rec.state = ok ? "delivered" : "failed";
       rec.next_attempt_at = 0;
-      save(d);
+      if (d.durable && owners_) {
+        // Released once the final state is stored: a node taking over meanwhile re-reads it.
+        store_.upsert_webhook_delivery(rec, [owners = owners_, id](auto) { owners->release(id); });
+      } else {
+        save(d);
+      }
       if (auto hook = hooks_.find(rec.hook_id); hook != hooks_.end()) {
         --hook->second.pending;
         hook->second.history.push_front(rec);
@@ -466,6 +494,72 @@ void WebhookService::save(const Delivery& delivery) {
 
 void WebhookService::sweep(int64_t now_ms) {
   store_.delete_webhook_deliveries_before(now_ms - core::kWebhookRetryWindowMs, [](auto) {});
+}
+
+// --- cluster mode (cluster_webhooks.h) ----------------------------------------------------
+
+void WebhookService::apply_hook(store::WebhookRecord record) {
+  run([this, record = std::move(record)]() mutable {
+    if (hooks_.contains(record.id)) return;
+    if (record.room_key.empty()) {
+      if (auto old = dm_hook_of_.find(record.handle); old != dm_hook_of_.end()) {
+        const store::WebhookRecord& held = hooks_.at(old->second).record;
+        if (std::tie(held.created_at, held.id) > std::tie(record.created_at, record.id)) return;
+        drop_hook(std::string(old->second));  // replaced on another node
+      }
+    }
+    if (!add_hook(record)) spdlog::warn("webhook {}: URL not accepted here; skipped", record.id);
+  });
+}
+
+void WebhookService::forget_hook(std::string id) {
+  run([this, id = std::move(id)] { drop_hook(id); });
+}
+
+void WebhookService::replace_hooks(std::vector<store::WebhookRecord> hooks, int64_t read_at_ms) {
+  run([this, hooks = std::move(hooks), read_at_ms]() mutable {
+    std::unordered_set<std::string> stored;
+    for (const auto& h : hooks) stored.insert(h.id);
+    std::vector<std::string> gone;
+    for (const auto& [id, hook] : hooks_) {
+      if (!stored.contains(id) && hook.record.created_at < read_at_ms) gone.push_back(id);
+    }
+    for (const auto& id : gone) drop_hook(id);
+    for (auto& h : hooks) apply_hook(std::move(h));
+  });
+}
+
+void WebhookService::adopt(store::WebhookDeliveryRecord record) {
+  run([this, record = std::move(record)]() mutable {
+    if (deliveries_.contains(record.id)) return;
+    auto hook = hooks_.find(record.hook_id);
+    if (record.state != "pending" || hook == hooks_.end()) {
+      if (owners_) owners_->release(record.id);  // nothing left to send
+      return;
+    }
+    ++hook->second.pending;
+    const std::string id = record.id;
+    const int64_t at = std::max(core::wall_clock_ms(), record.next_attempt_at);
+    Delivery& d = deliveries_[id];
+    d.record = std::move(record);
+    d.durable = true;
+    schedule(id, at);
+  });
+}
+
+void WebhookService::keep_only(std::unordered_set<std::string> owned) {
+  run([this, owned = std::move(owned)] {
+    for (auto d = deliveries_.begin(); d != deliveries_.end();) {
+      if (!d->second.durable || owned.contains(d->first)) {
+        ++d;
+        continue;
+      }
+      if (auto hook = hooks_.find(d->second.record.hook_id); hook != hooks_.end()) {
+        --hook->second.pending;
+      }
+      d = deliveries_.erase(d);
+    }
+  });
 }
 
 }  // namespace b2b::api

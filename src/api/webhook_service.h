@@ -6,6 +6,10 @@
 // Durability: hooks and DM deliveries are in the Store (a DM delivery is durable before the
 // DM's POST is answered 200, and survives restarts with its retry state). Room message
 // deliveries are retried in memory only: room content never reaches a Store (store.h).
+//
+// Cluster mode (cluster_webhooks.h): hooks written by other nodes arrive through apply_hook /
+// forget_hook / replace_hooks; a stored delivery is sent only by the node that owns it
+// (DeliveryOwners), so no delivery is resumed by every node that loads it.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -22,6 +26,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "api/webhook_http.h"
@@ -39,6 +44,19 @@ namespace b2b::api {
 // and the store's "storage …" errors (503).
 using HookAnswer = std::function<void(core::Result<boost::json::object>)>;
 
+// Cluster mode: which node sends a stored (DM) delivery. Without one (a single node) this node
+// owns every delivery it stores or loads. Callable from any thread.
+class DeliveryOwners {
+ public:
+  virtual ~DeliveryOwners() = default;
+  // Records this node as the owner of a new delivery; `then` runs (on any thread) once that is
+  // recorded or failed — the delivery is stored only after it, so a node that loads it at start
+  // can tell that it has an owner.
+  virtual void claim(const std::string& delivery_id, std::function<void()> then) = 0;
+  // The delivery finished or is gone: no node has to resume it.
+  virtual void release(const std::string& delivery_id) = 0;
+};
+
 class WebhookService {
  public:
   WebhookService(store::Store& store, std::string room_key_secret, WebhookSettings settings);
@@ -46,9 +64,11 @@ class WebhookService {
   WebhookService(const WebhookService&) = delete;
   WebhookService& operator=(const WebhookService&) = delete;
 
-  // Before start(): what the store held at start-up. Pending deliveries resume.
+  // Before start(): what the store held at start-up. Pending deliveries resume — unless
+  // `owners` is set (cluster mode): then they resume only when handed to adopt().
   void restore(const std::vector<store::WebhookRecord>& hooks,
-               const std::vector<store::WebhookDeliveryRecord>& deliveries);
+               const std::vector<store::WebhookDeliveryRecord>& deliveries,
+               DeliveryOwners* owners = nullptr);
   void start();
   // Drops in-flight calls (their state is in the store) and joins the thread.
   void stop();
@@ -74,6 +94,18 @@ class WebhookService {
   // Janitor: forgets finished deliveries older than the retry window in the store.
   void sweep(int64_t now_ms);
 
+  // Cluster mode: another node stored or deleted a hook (nothing is written here). Of two DM
+  // hooks of one handle the newer (created_at, then id) wins on every node.
+  void apply_hook(store::WebhookRecord record);
+  void forget_hook(std::string id);
+  // After a lost change feed: the hooks the store held at `read_at_ms` (hooks made here since
+  // are kept).
+  void replace_hooks(std::vector<store::WebhookRecord> hooks, int64_t read_at_ms);
+  // A stored delivery this node now owns (taken over from a dead node): sent if still pending.
+  void adopt(store::WebhookDeliveryRecord record);
+  // This node's ownership lapsed: stored deliveries not in `owned` belong to another node now.
+  void keep_only(std::unordered_set<std::string> owned);
+
  private:
   struct Hook {
     store::WebhookRecord record;
@@ -94,6 +126,7 @@ class WebhookService {
 
   Hook* add_hook(store::WebhookRecord record);
   void remove_hook(std::string id, store::Done done);
+  bool drop_hook(const std::string& id);
   void verify_then(std::string url, std::function<void(core::Result<HookUrl>)> next);
   void persist_new_hook(store::WebhookRecord record, HookAnswer answer);
   std::size_t room_hooks_of(const std::string& handle) const;
@@ -109,6 +142,7 @@ class WebhookService {
   void save(const Delivery& delivery);
 
   store::Store& store_;
+  DeliveryOwners* owners_ = nullptr;  // cluster mode only
   const std::string room_key_secret_;
   const WebhookSettings settings_;
   std::atomic<std::size_t> dm_hooks_{0};

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace b2b::api {
 
@@ -14,6 +15,9 @@ struct WebhookSettings {
   std::size_t in_flight_per_hook = 16;  // one slow receiver cannot hold every slot
   std::size_t pending_per_hook = 10'000;
   std::size_t history_per_hook = 20;  // finished deliveries kept for GET
+  // --webhook-lease-ms (cluster mode): how long after a node stopped renewing its lease another
+  // node takes over its pending deliveries (cluster_webhooks.h).
+  int64_t cluster_lease_ms = 30'000;
 };
 
 }  // namespace b2b::api

@@ -135,6 +135,12 @@ int serve_command(int argc, char** argv) {
                  "Webhooks one room may have")
       ->capture_default_str()
       ->group("Webhooks");
+  app.add_option("--webhook-lease-ms", cfg.webhooks.cluster_lease_ms,
+                 "Cluster mode: a node's lease on the webhook deliveries it owns; after it "
+                 "stops renewing (killed), another node sends them once this has passed")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{300}, int64_t{3'600'000}))
+      ->group("Webhooks");
   app.add_option("--report-rate-burst", cfg.report_rate_burst,
                  "Bug reports (and, separately, contact messages) one IP may send at once")
       ->envname("REPORT_RL_CAP")
