@@ -20,6 +20,7 @@ constexpr std::size_t kMaxBatchBytes = 256 * 1024;
 SseStream::SseStream(tcp::socket socket, int64_t max_live_bytes,
                      std::chrono::milliseconds keepalive)
     : socket_(std::move(socket)),
+      flush_rounds_(FlushRounds::of(socket_.get_executor())),
       keepalive_timer_(socket_.get_executor()),
       keepalive_(keepalive),
       queue_(max_live_bytes) {
@@ -45,13 +46,16 @@ PushResult SseStream::push(SharedBytes event, bool counted) {
 // The write is deferred to a handler queued behind the work already waiting on this
 // thread: when a busy room fans out post after post, each subscriber then gets one gathered
 // write for all of them instead of one syscall per event; an idle room pays one queue hop.
+// Under load the write waits for the shard's flush round instead (at most one per interval).
 void SseStream::schedule_flush() {
   if (writing_ || flush_scheduled_) return;
   flush_scheduled_ = true;
-  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  std::function<void()> flush = [self = shared_from_this()] {
     self->flush_scheduled_ = false;
     self->write_more();
-  });
+  };
+  if (flush_rounds_.defer(writes_, flush)) return;
+  boost::asio::post(socket_.get_executor(), std::move(flush));
 }
 
 void SseStream::write_more() {
@@ -77,6 +81,7 @@ void SseStream::write_more() {
     }
   }
   writing_ = true;
+  writes_.wrote(FlushRounds::now_ns());
   boost::asio::async_write(
       socket_, batch_,
       [self = shared_from_this(), items](boost::system::error_code ec, std::size_t) {
@@ -95,7 +100,8 @@ void SseStream::on_written(boost::system::error_code ec, std::size_t items) {
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     return closed();
   }
-  if (!queue_.empty() || finishing_) write_more();
+  // What arrived during the write is paced like any other flush.
+  if (!queue_.empty() || finishing_) schedule_flush();
 }
 
 void SseStream::finish(std::string final_comment) {

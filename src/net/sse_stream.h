@@ -1,8 +1,9 @@
 // A Server-Sent Events response held open (ROOMS.md §6.2): a chunked HTTP/1.1 body to
-// which events are appended as they come. Queued events go out in one gathered write per
-// socket-ready cycle (deferred behind the work already queued on the thread), framed as a
-// single chunk. A background read notices the client
-// hanging up at once; a timer writes the keepalive comment.
+// which events are appended as they come. Queued events go out in one gathered write, framed
+// as a single chunk: deferred behind the work already queued on the thread, and while the
+// stream or its shard is busy, to the shard's next flush round (FlushRounds in send_queue.h).
+// A background read notices the client hanging up at once; a timer writes the keepalive
+// comment.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -49,6 +50,7 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   void closed();
 
   boost::asio::ip::tcp::socket socket_;
+  FlushRounds& flush_rounds_;
   boost::asio::steady_timer keepalive_timer_;
   const std::chrono::milliseconds keepalive_;
   SendQueue queue_;
@@ -57,6 +59,7 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   std::vector<boost::asio::const_buffer> batch_;
   std::array<char, 24> chunk_header_{};
   std::array<char, 256> read_sink_{};
+  core::WriteTimes writes_;
   bool writing_ = false;
   bool flush_scheduled_ = false;
   bool finishing_ = false;

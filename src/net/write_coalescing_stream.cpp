@@ -18,6 +18,13 @@ void WriteCoalescingStream::schedule_flush() {
   }
   st.flush_posted = true;
   st.appended_since_post = false;
+  // Under load the round comes an interval later: everything has joined the batch by then.
+  std::function<void()> in_round = [this, state = state_] {
+    if (!state->alive) return;
+    state->flush_posted = false;
+    flush();
+  };
+  if (flush_rounds_.defer(st.writes, in_round)) return;
   boost::asio::post(get_executor(), [this, state = state_] {
     if (!state->alive) return;
     // More writes joined since the flush was posted (a session draining its queue, a room
@@ -36,6 +43,7 @@ void WriteCoalescingStream::flush() {
   if (st.writing || st.pending.empty()) return;
   st.sending.swap(st.pending);
   st.writing = true;
+  st.writes.wrote(FlushRounds::now_ns());
   boost::asio::async_write(next_, boost::asio::buffer(st.sending),
                            [this, state = state_](error_code ec, std::size_t) {
                              if (!state->alive) return;
@@ -54,7 +62,8 @@ void WriteCoalescingStream::on_batch_written(error_code ec) {
     st.blocked_writer.reset();
     complete(std::move(handler), st.error, st.error ? std::size_t{0} : n);
   }
-  if (!st.error && !st.pending.empty()) return flush();
+  // What was written meanwhile is paced like any other flush (wait_drained() still flushes).
+  if (!st.error && !st.pending.empty()) return schedule_flush();
   if (st.pending.empty() || st.error) {
     if (st.error) std::vector<char>().swap(st.pending);
     if (auto done = std::move(st.on_drained)) complete(std::move(done), st.error);

@@ -3,7 +3,9 @@
 // busy room's fan-out cost one send syscall — and one loopback/NIC transmit — per message per
 // subscriber. This layer copies what Beast writes into one buffer and hands the socket
 // everything accumulated in one write, issued once the writes queued behind it on this thread
-// have run (DESIGN.md principle 2: serialize once, send many; here: send in batches).
+// have run (DESIGN.md principle 2: serialize once, send many; here: send in batches) — and
+// while the connection or its shard is busy, in the shard's next flush round (FlushRounds in
+// send_queue.h), so each write carries everything that arrived in the meantime.
 //
 // Ordering is preserved for every byte Beast writes (messages, pings, pongs, close frames),
 // since all of them pass through the same buffer. A write completes at once while fewer than
@@ -25,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "net/send_queue.h"
+
 namespace b2b::net {
 
 class WriteCoalescingStream {
@@ -35,7 +39,9 @@ class WriteCoalescingStream {
   static constexpr std::size_t kHighWaterBytes = 64 * 1024;
 
   explicit WriteCoalescingStream(boost::asio::ip::tcp::socket socket)
-      : next_(std::move(socket)), state_(std::make_shared<State>()) {}
+      : next_(std::move(socket)),
+        state_(std::make_shared<State>()),
+        flush_rounds_(FlushRounds::of(next_.get_executor())) {}
   ~WriteCoalescingStream() { state_->alive = false; }
   WriteCoalescingStream(const WriteCoalescingStream&) = delete;
   WriteCoalescingStream& operator=(const WriteCoalescingStream&) = delete;
@@ -71,6 +77,7 @@ class WriteCoalescingStream {
     bool flush_posted = false;
     bool appended_since_post = false;
     bool alive = true;
+    core::WriteTimes writes;
     error_code error;
     std::optional<std::pair<std::function<void(error_code, std::size_t)>, std::size_t>>
         blocked_writer;
@@ -115,6 +122,7 @@ class WriteCoalescingStream {
 
   next_layer_type next_;
   std::shared_ptr<State> state_;
+  FlushRounds& flush_rounds_;
 };
 
 // Beast closes a WebSocket with a teardown of the layer under it: drain first, then shut the
