@@ -151,19 +151,20 @@ void ClusterRooms::finish_load(std::size_t s, const std::string& room_id,
   Loading loading = std::move(node.mapped());
   if (!snapshot) {
     for (auto& then : loading.waiting) then(snapshot.error());
-    return;
+    return forget_unless_awaited(s, room_id);
   }
   const cluster::RoomSnapshot& snap = snapshot.value();
   const bool exists = snap.last_seq > 0;
   if (!exists && !loading.create && state_.shard(s).waiters_for(room_id) == 0) {
     for (auto& then : loading.waiting) then(static_cast<core::Room*>(nullptr));
-    return;
+    // A read of a room nobody has: nothing to serve — unless a wait or claim parked on it.
+    return forget_unless_awaited(s, room_id);
   }
   const int64_t now = core::wall_clock_ms();
   auto created = state_.shard(s).get_or_create(room_id, now);
   if (!created) {
     for (auto& then : loading.waiting) then(created.error());
-    return;
+    return forget_unless_awaited(s, room_id);
   }
   core::Room& room = *created.value();
   if (snap.signed_only) room.lock_signed_only(now);
@@ -184,6 +185,45 @@ void ClusterRooms::finish_load(std::size_t s, const std::string& room_id,
   }
   apply_in_order(s, room_id, room, track);
   for (auto& then : loading.waiting) then(&room);
+}
+
+// A room this node no longer serves (evicted by its shard, or never made): its track and its
+// entry in served_ go, so that neither grows with every room the node ever loaded.
+void ClusterRooms::forget(std::size_t s, const std::string& room_id) {
+  sides_[s]->tracks.erase(room_id);
+  const std::string key = room_key(room_id);
+  std::lock_guard lock(served_mu_);
+  served_.erase(key);
+}
+
+void ClusterRooms::forget_unless_awaited(std::size_t s, const std::string& room_id) {
+  if (state_.shard(s).waiters_for(room_id) == 0) forget(s, room_id);
+}
+
+// On shard `s`: the rooms of this shard that are served_ but gone (evicted, or a wait on a
+// missing room ended) and not being loaded.
+void ClusterRooms::forget_evicted(std::size_t s) {
+  std::vector<std::string> gone;
+  {
+    std::lock_guard lock(served_mu_);
+    for (const auto& [key, room_id] : served_) {
+      if (state_.shard_of(room_id) == s) gone.push_back(room_id);
+    }
+  }
+  std::erase_if(gone, [&](const std::string& room_id) {
+    return state_.shard(s).find(room_id) || sides_[s]->loading.contains(room_id) ||
+           state_.shard(s).waiters_for(room_id) > 0;
+  });
+  for (const auto& room_id : gone) forget(s, room_id);
+  if (!gone.empty()) {
+    spdlog::debug("cluster: shard {} forgot {} evicted rooms; {} rooms served", s, gone.size(),
+                  served_rooms());
+  }
+}
+
+std::size_t ClusterRooms::served_rooms() {
+  std::lock_guard lock(served_mu_);
+  return served_.size();
 }
 
 // --- live fan-out -----------------------------------------------------------------------
@@ -220,13 +260,15 @@ void ClusterRooms::deliver(std::size_t s, const std::string& room_id, int64_t se
   core::Room* room = state_.shard(s).find(room_id);
   auto t = side.tracks.find(room_id);
   if (!room || t == side.tracks.end()) {
-    if (t != side.tracks.end()) side.tracks.erase(t);
     // Evicted here (the next request loads it again) — unless a wait is parked for it.
     if (state_.shard(s).waiters_for(room_id) > 0) {
+      if (t != side.tracks.end()) side.tracks.erase(t);
       auto& loading = side.loading[room_id];
       loading.create = true;
       loading.live.emplace(seq, std::move(record));
       begin_load(s, room_id);
+    } else {
+      forget(s, room_id);
     }
     return;
   }
@@ -421,6 +463,7 @@ void ClusterRooms::arm_presence_refresh() {
             publish_presence(*room, now);
           }
         }
+        forget_evicted(s);
       });
     }
     arm_presence_refresh();

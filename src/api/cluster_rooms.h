@@ -87,6 +87,8 @@ class ClusterRooms final : public core::PresenceObserver {
   // Holes in the live channel read back from the streams (metrics, tests).
   uint64_t holes_filled() const { return holes_filled_; }
   const std::string& node_id() const { return node_id_; }
+  // Rooms whose live messages this node takes (loaded, loading or with a parked wait).
+  std::size_t served_rooms();
 
   // core::PresenceObserver, on the room's shard.
   void local_presence_changed(core::Room& room) override;
@@ -115,6 +117,9 @@ class ClusterRooms final : public core::PresenceObserver {
   void begin_load(std::size_t s, const std::string& room_id);
   void finish_load(std::size_t s, const std::string& room_id,
                    core::Result<cluster::RoomSnapshot> snapshot);
+  void forget(std::size_t s, const std::string& room_id);
+  void forget_unless_awaited(std::size_t s, const std::string& room_id);
+  void forget_evicted(std::size_t s);
   void on_live(const std::string& payload);
   void deliver(std::size_t s, const std::string& room_id, int64_t seq, std::string record);
   void apply_in_order(std::size_t s, const std::string& room_id, core::Room& room, Track& track);
@@ -140,8 +145,9 @@ class ClusterRooms final : public core::PresenceObserver {
   std::unique_ptr<cluster::RoomLog> log_;
   std::unique_ptr<boost::asio::steady_timer> presence_refresh_;
   std::vector<std::unique_ptr<ShardSide>> sides_;  // one per shard, touched on it only
-  // room key -> room id of every room this node has loaded: the live channel names rooms by
-  // key (Redis never sees an id). Read on the Redis thread, written on shards.
+  // room key -> room id of every room this node serves: the live channel names rooms by key
+  // (Redis never sees an id). Read on the Redis thread, written on shards; an evicted room's
+  // entry goes at its next live message or the next presence refresh (forget_evicted).
   std::mutex served_mu_;
   std::unordered_map<std::string, std::string> served_;
   std::atomic<uint64_t> holes_filled_{0};
