@@ -250,20 +250,13 @@ void park_claim(RelayState& state, std::size_t s, const RoomCall& call, ClaimReq
   core::Room* room = shard.find(call.room_id);
   const int64_t now = core::wall_clock_ms();
   if (room) room->bump_activity(now);  // §9.2 step 13
-  auto slot =
-      acquire_waiter_slot(state, call.reply, call.client_ip, shard.waiters_for(call.room_id),
-                          static_cast<std::size_t>(state.limits.room_waiters_max),
-                          "too many concurrent waiters for this room");
-  if (!slot) return;
-  auto waiter = std::make_shared<ClusterClaimWaiter>(state, shard, s, call.reply, call.room_id,
-                                                     std::move(request), std::move(*slot));
-  if (room) {
-    room->park(waiter, now);
-  } else {
-    shard.park_orphan(call.room_id, waiter);
-  }
+  auto waiter = park_room_request(
+      state, s, call.reply, call.client_ip, call.room_id, now, [&](core::Slot slot) {
+        return std::make_shared<ClusterClaimWaiter>(state, shard, s, call.reply, call.room_id,
+                                                    std::move(request), std::move(slot));
+      });
+  if (!waiter) return;
   waiter->arm();
-  abort_on_disconnect(state, call.reply, s, waiter);
   // A message applied while Redis was deciding woke nobody: look again.
   if (room && room->last_seq() != seen_last_seq) waiter->try_now();
 }

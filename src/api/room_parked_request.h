@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "api/parked_request.h"
 #include "api/relay_state.h"
 #include "api/reply.h"
 #include "api/responses.h"
@@ -77,5 +78,29 @@ class RoomParkedRequest : public core::Waiter {
   core::Slot slot_;
   boost::asio::steady_timer timer_;
 };
+
+// The parking every room long-poll shares (/wait and /claim, on one node and in a cluster): the
+// per-room and per-IP waiter caps, parking on the room — or on its id while the room does not
+// exist yet (§20.9) — and the hang-up watch. `make(slot)` builds the waiter; the caller arms its
+// timer. Returns null after answering 429. Runs on shard `s`, the room's.
+template <class Make>
+auto park_room_request(RelayState& state, std::size_t s, const Reply& reply,
+                       const std::string& client_ip, const std::string& room_id, int64_t now,
+                       Make&& make) {
+  core::RoomShard& shard = state.shard(s);
+  using WaiterPtr = decltype(make(std::declval<core::Slot>()));
+  auto slot = acquire_waiter_slot(state, reply, client_ip, shard.waiters_for(room_id),
+                                  static_cast<std::size_t>(state.limits.room_waiters_max),
+                                  "too many concurrent waiters for this room");
+  if (!slot) return WaiterPtr{};
+  WaiterPtr waiter = make(std::move(*slot));
+  if (core::Room* room = shard.find(room_id)) {
+    room->park(waiter, now);
+  } else {
+    shard.park_orphan(room_id, waiter);
+  }
+  abort_on_disconnect(state, reply, s, waiter);
+  return waiter;
+}
 
 }  // namespace b2b::api

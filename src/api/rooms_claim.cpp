@@ -136,23 +136,14 @@ void claim_authenticated(RelayState& state, RoomCall call, ClaimRequest request)
     if (auto ready = attempt(state, shard, call.room_id, request)) {
       return call.reply.send(json_response(200, std::move(*ready)));
     }
-    core::Room* room = shard.find(call.room_id);
     const int64_t now = core::wall_clock_ms();
-    if (room) room->bump_activity(now);  // §9.2 step 13
-    auto slot =
-        acquire_waiter_slot(state, call.reply, call.client_ip, shard.waiters_for(call.room_id),
-                            static_cast<std::size_t>(state.limits.room_waiters_max),
-                            "too many concurrent waiters for this room");
-    if (!slot) return;
-    auto waiter = std::make_shared<ClaimWaiter>(state, shard, call.reply, call.room_id,
-                                                std::move(request), std::move(*slot));
-    if (room) {
-      room->park(waiter, now);
-    } else {
-      shard.park_orphan(call.room_id, waiter);
-    }
-    waiter->arm();
-    abort_on_disconnect(state, call.reply, shard_index, waiter);
+    if (core::Room* room = shard.find(call.room_id)) room->bump_activity(now);  // §9.2 step 13
+    auto waiter = park_room_request(
+        state, shard_index, call.reply, call.client_ip, call.room_id, now, [&](core::Slot slot) {
+          return std::make_shared<ClaimWaiter>(state, shard, call.reply, call.room_id,
+                                               std::move(request), std::move(slot));
+        });
+    if (waiter) waiter->arm();
   });
 }
 

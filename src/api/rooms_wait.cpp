@@ -107,22 +107,15 @@ void wait_for_messages(RelayState& state, RoomCall call) {
             }
             room->bump_activity(now);  // §2.2: a wait that parks bumps lastActive, before the caps
           }
-          auto slot = acquire_waiter_slot(state, call.reply, call.client_ip,
-                                          shard.waiters_for(call.room_id),
-                                          static_cast<std::size_t>(state.limits.room_waiters_max),
-                                          "too many concurrent waiters for this room");
-          if (!slot) return;
-          auto waiter = std::make_shared<LongPollWaiter>(state, shard, call.reply, call.room_id,
-                                                         after, std::move(*slot));
+          auto waiter = park_room_request(state, state.shard_of(call.room_id), call.reply,
+                                          call.client_ip, call.room_id, now, [&](core::Slot slot) {
+                                            return std::make_shared<LongPollWaiter>(
+                                                state, shard, call.reply, call.room_id, after,
+                                                std::move(slot));
+                                          });
+          if (!waiter) return;
           core::inc(state.metrics.longpoll_waits);
-          if (room) {
-            room->park(waiter, now);
-          } else {
-            shard.park_orphan(call.room_id, waiter);
-          }
           waiter->arm(timeout_s);
-
-          abort_on_disconnect(state, call.reply, state.shard_of(call.room_id), waiter);
         });
   });
 }
