@@ -6,6 +6,8 @@
 #include <map>
 #include <optional>
 
+#include "core/json_fields.h"
+
 namespace b2b::cluster::records {
 
 namespace json = boost::json;
@@ -73,18 +75,11 @@ core::Result<store::DmRecord> parse_dm(const std::string& recipient, std::string
   const json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return corrupt("DM");
   const json::object& o = v.get_object();
-  const auto str = [&o](const char* k) -> const json::string* {
-    const json::value* f = o.if_contains(k);
-    return f != nullptr && f->is_string() ? &f->get_string() : nullptr;
-  };
-  const auto num = [&o](const char* k) -> std::optional<int64_t> {
-    const json::value* f = o.if_contains(k);
-    if (f == nullptr || !f->is_int64()) return std::nullopt;
-    return f->get_int64();
-  };
-  const json::value* verified = o.if_contains("from_verified");
+  const auto str = [&o](const char* k) { return core::string_field(o, k); };
+  const auto num = [&o](const char* k) { return core::int64_field(o, k); };
+  const auto verified = core::bool_field(o, "from_verified");
   if (!num("seq") || !str("id") || !str("ciphertext") || !str("nonce") || !str("sender_eph_pub") ||
-      !num("ts") || verified == nullptr || !verified->is_bool()) {
+      !num("ts") || !verified) {
     return corrupt("DM");
   }
   store::DmRecord r;
@@ -95,7 +90,7 @@ core::Result<store::DmRecord> parse_dm(const std::string& recipient, std::string
   r.nonce = *str("nonce");
   r.sender_eph_pub = *str("sender_eph_pub");
   if (const auto* h = str("from_handle")) r.from_handle = std::string(*h);
-  r.from_verified = verified->get_bool();
+  r.from_verified = *verified;
   r.ts = *num("ts");
   if (const auto* s = str("from_sig")) r.from_sig = std::string(*s);
   if (const auto t = num("from_ts")) r.from_ts = *t;

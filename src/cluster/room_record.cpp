@@ -2,16 +2,13 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_fields.h"
+
 namespace b2b::cluster {
 namespace {
 
 core::Error bad_record(std::string what) {
   return core::Error{"bad room record", std::move(what)};
-}
-
-const boost::json::string* string_at(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v ? v->if_string() : nullptr;
 }
 
 }  // namespace
@@ -42,34 +39,32 @@ core::Result<RoomRecord> decode_room_record(std::string_view json) {
   if (ec || !v.is_object()) return bad_record("not a JSON object");
   const boost::json::object& o = v.as_object();
   RoomRecord r;
-  const auto* id = string_at(o, "id");
-  const auto* sender = string_at(o, "sender");
-  const auto* ciphertext = string_at(o, "ciphertext");
-  const auto* nonce = string_at(o, "nonce");
-  const auto* ts = o.if_contains("ts");
-  if (!id || !sender || !ciphertext || !nonce || !ts || !ts->is_int64()) {
+  const auto* id = core::string_field(o, "id");
+  const auto* sender = core::string_field(o, "sender");
+  const auto* ciphertext = core::string_field(o, "ciphertext");
+  const auto* nonce = core::string_field(o, "nonce");
+  const auto ts = core::int64_field(o, "ts");
+  if (!id || !sender || !ciphertext || !nonce || !ts) {
     return bad_record("missing id, ts, sender, ciphertext or nonce");
   }
   r.id = *id;
-  r.ts = ts->as_int64();
+  r.ts = *ts;
   r.draft.sender = *sender;
   r.draft.ciphertext = *ciphertext;
   r.draft.nonce = *nonce;
-  if (const auto* b = o.if_contains("sender_verified"); b && b->is_bool()) {
-    r.draft.sender_verified = b->as_bool();
-  }
+  if (const auto b = core::bool_field(o, "sender_verified")) r.draft.sender_verified = *b;
   if (const auto* t = o.if_contains("ttl_ms"); t && t->is_number()) {
     r.draft.ttl_ms = t->to_number<double>();
   }
-  if (const auto* s = string_at(o, "reply_to")) r.draft.reply_to = std::string(*s);
-  if (const auto* sig = string_at(o, "sender_sig")) {
-    const auto* nonce_of_sig = string_at(o, "sender_nonce");
-    const auto* sig_ts = o.if_contains("sender_ts");
-    if (!nonce_of_sig || !sig_ts || !sig_ts->is_int64()) return bad_record("partial signature");
+  if (const auto* s = core::string_field(o, "reply_to")) r.draft.reply_to = std::string(*s);
+  if (const auto* sig = core::string_field(o, "sender_sig")) {
+    const auto* nonce_of_sig = core::string_field(o, "sender_nonce");
+    const auto sig_ts = core::int64_field(o, "sender_ts");
+    if (!nonce_of_sig || !sig_ts) return bad_record("partial signature");
     r.draft.signature =
-        core::RelayedSignature{std::string(*sig), std::string(*nonce_of_sig), sig_ts->as_int64()};
+        core::RelayedSignature{std::string(*sig), std::string(*nonce_of_sig), *sig_ts};
   }
-  if (const auto* l = o.if_contains("lock"); l && l->is_bool()) r.lock_first = l->as_bool();
+  if (const auto l = core::bool_field(o, "lock")) r.lock_first = *l;
   return r;
 }
 
@@ -92,11 +87,11 @@ bool decode_entries(const boost::json::value* v, std::vector<core::Heartbeats::E
   for (const auto& item : *array) {
     const auto* o = item.if_object();
     if (!o) return false;
-    const auto* name = string_at(*o, "name");
-    const auto* seen = o->if_contains("seen");
-    if (!name || !seen || !seen->is_int64()) return false;
-    core::Heartbeats::Entry e{std::string(*name), std::nullopt, seen->as_int64()};
-    if (const auto* key = string_at(*o, "box_pub")) e.box_pub = std::string(*key);
+    const auto* name = core::string_field(*o, "name");
+    const auto seen = core::int64_field(*o, "seen");
+    if (!name || !seen) return false;
+    core::Heartbeats::Entry e{std::string(*name), std::nullopt, *seen};
+    if (const auto* key = core::string_field(*o, "box_pub")) e.box_pub = std::string(*key);
     out.push_back(std::move(e));
   }
   return true;
@@ -118,15 +113,14 @@ core::Result<NodePresenceRecord> decode_node_presence(std::string_view json) {
   const auto* o = ec ? nullptr : v.if_object();
   if (!o) return bad_record("presence: not a JSON object");
   NodePresenceRecord r;
-  const auto* node = string_at(*o, "node");
-  const auto* streams = o->if_contains("streams");
-  const auto* expires = o->if_contains("expires");
-  if (!node || !streams || !streams->is_int64() || !expires || !expires->is_int64()) {
+  const auto* node = core::string_field(*o, "node");
+  const auto streams = core::int64_field(*o, "streams");
+  const auto expires = core::int64_field(*o, "expires");
+  if (!node || !streams || !expires)
     return bad_record("presence: missing node, streams or expires");
-  }
   r.node = *node;
-  r.presence.streams = streams->as_int64();
-  r.presence.expires_ms = expires->as_int64();
+  r.presence.streams = *streams;
+  r.presence.expires_ms = *expires;
   if (!decode_entries(o->if_contains("members"), r.presence.members) ||
       !decode_entries(o->if_contains("heartbeats"), r.presence.heartbeats)) {
     return bad_record("presence: bad member list");
