@@ -97,9 +97,7 @@ void WebhookService::restore(const std::vector<store::WebhookRecord>& hooks,
                              const std::vector<store::WebhookDeliveryRecord>& deliveries,
                              DeliveryOwners* owners) {
   owners_ = owners;
-  for (const auto& r : hooks) {
-    if (!add_hook(r)) spdlog::warn("webhook {}: stored URL no longer accepted; skipped", r.id);
-  }
+  for (const auto& r : hooks) add_stored_hook(r);
   const int64_t now = core::wall_clock_ms();
   for (const auto& d : deliveries) {
     auto hook = hooks_.find(d.hook_id);
@@ -499,17 +497,22 @@ void WebhookService::sweep(int64_t now_ms) {
 // --- cluster mode (cluster_webhooks.h) ----------------------------------------------------
 
 void WebhookService::apply_hook(store::WebhookRecord record) {
-  run([this, record = std::move(record)]() mutable {
-    if (hooks_.contains(record.id)) return;
-    if (record.room_key.empty()) {
-      if (auto old = dm_hook_of_.find(record.handle); old != dm_hook_of_.end()) {
-        const store::WebhookRecord& held = hooks_.at(old->second).record;
-        if (std::tie(held.created_at, held.id) > std::tie(record.created_at, record.id)) return;
-        drop_hook(std::string(old->second));  // replaced on another node
-      }
+  run([this, record = std::move(record)]() mutable { add_stored_hook(std::move(record)); });
+}
+
+// A hook from the store that this node may not know yet. Of two DM hooks of one handle (set on
+// two nodes at once) the newer wins, so every node keeps the same one.
+void WebhookService::add_stored_hook(store::WebhookRecord record) {
+  if (hooks_.contains(record.id)) return;
+  if (record.room_key.empty()) {
+    if (auto old = dm_hook_of_.find(record.handle); old != dm_hook_of_.end()) {
+      const store::WebhookRecord& held = hooks_.at(old->second).record;
+      if (std::tie(held.created_at, held.id) > std::tie(record.created_at, record.id)) return;
+      drop_hook(std::string(old->second));
     }
-    if (!add_hook(record)) spdlog::warn("webhook {}: URL not accepted here; skipped", record.id);
-  });
+  }
+  if (!add_hook(record))
+    spdlog::warn("webhook {}: stored URL no longer accepted; skipped", record.id);
 }
 
 void WebhookService::forget_hook(std::string id) {
@@ -525,7 +528,7 @@ void WebhookService::replace_hooks(std::vector<store::WebhookRecord> hooks, int6
       if (!stored.contains(id) && hook.record.created_at < read_at_ms) gone.push_back(id);
     }
     for (const auto& id : gone) drop_hook(id);
-    for (auto& h : hooks) apply_hook(std::move(h));
+    for (auto& h : hooks) add_stored_hook(std::move(h));
   });
 }
 

@@ -125,6 +125,7 @@ class WebhookService {
   void run(Work&& work);
 
   Hook* add_hook(store::WebhookRecord record);
+  void add_stored_hook(store::WebhookRecord record);
   void remove_hook(std::string id, store::Done done);
   bool drop_hook(const std::string& id);
   void verify_then(std::string url, std::function<void(core::Result<HookUrl>)> next);
