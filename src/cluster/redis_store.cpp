@@ -202,16 +202,16 @@ void RedisStore::finish(uint64_t ticket, core::Result<bool> result, Done& done) 
 }
 
 void RedisStore::insert_identity(store::IdentityRecord r, Done done) {
-  const std::string h = r.handle;
-  write(scripts_.insert_identity, {keys::identity(h), keys::kHandles},
-        {h, std::move(r.box_pub), std::move(r.sign_pub), num(r.registered_at), num(r.updated_at),
-         num(r.last_seen_at), std::move(r.meta_json), num(r.inbox_seq), event(kChangeIdentity, h)},
-        std::move(done));
+  write_identity(scripts_.insert_identity, std::move(r), std::move(done));
 }
 
 void RedisStore::upsert_identity(store::IdentityRecord r, Done done) {
+  write_identity(scripts_.upsert_identity, std::move(r), std::move(done));
+}
+
+void RedisStore::write_identity(const RedisScript& script, store::IdentityRecord r, Done done) {
   const std::string h = r.handle;
-  write(scripts_.upsert_identity, {keys::identity(h), keys::kHandles},
+  write(script, {keys::identity(h), keys::kHandles},
         {h, std::move(r.box_pub), std::move(r.sign_pub), num(r.registered_at), num(r.updated_at),
          num(r.last_seen_at), std::move(r.meta_json), num(r.inbox_seq), event(kChangeIdentity, h)},
         std::move(done));

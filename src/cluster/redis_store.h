@@ -111,6 +111,8 @@ class RedisStore final : public store::Store {
   void run_write(const RedisScript& script, Command keys, Command args, bool repeat,
                  uint64_t ticket, store::Done done);
   void finish(uint64_t ticket, core::Result<bool> result, store::Done& done);
+  // insert_identity and upsert_identity: the same keys and arguments, another script.
+  void write_identity(const RedisScript& script, store::IdentityRecord r, store::Done done);
   std::string event(const char* kind, std::string handle = {}, std::string room_key = {},
                     std::string id = {}, int64_t seq = 0) const;
   // Sends `commands` pipelined from the store thread and waits for every reply.

@@ -193,8 +193,9 @@ void Statements::rollback() {
   if (!sqlite3_get_autocommit(db_)) (void)Binder(rollback_).run();
 }
 
-int Statements::upsert_identity(const IdentityRecord& r) {
-  return Binder(upsert_identity_)
+// Both identity statements take the record's columns in one order.
+static int run_with_identity(const Statement& statement, const IdentityRecord& r) {
+  return Binder(statement)
       .text(r.handle)
       .text(r.box_pub)
       .text(r.sign_pub)
@@ -206,17 +207,12 @@ int Statements::upsert_identity(const IdentityRecord& r) {
       .run();
 }
 
+int Statements::upsert_identity(const IdentityRecord& r) {
+  return run_with_identity(upsert_identity_, r);
+}
+
 int Statements::insert_identity(const IdentityRecord& r, bool* inserted) {
-  const int rc = Binder(insert_identity_)
-                     .text(r.handle)
-                     .text(r.box_pub)
-                     .text(r.sign_pub)
-                     .integer(r.registered_at)
-                     .integer(r.updated_at)
-                     .integer(r.last_seen_at)
-                     .text(r.meta_json)
-                     .integer(r.inbox_seq)
-                     .run();
+  const int rc = run_with_identity(insert_identity_, r);
   *inserted = rc == SQLITE_OK && sqlite3_changes(db_) == 1;
   return rc;
 }
