@@ -265,6 +265,9 @@ void ClusterWebhooks::renewed(core::Result<cluster::RedisReply> reply) {
         "still owned");
     auto owned = strings_of(reply.value());
     service_.keep_only(std::unordered_set<std::string>(owned.begin(), owned.end()));
+    // No taking over this time: after an outage of Redis every node's lease lapsed, and the
+    // others renew theirs within a third of the lease — they are not dead.
+    return arm_renewal();
   }
   take_over();
 }
