@@ -2,7 +2,8 @@
 through one node fires exactly once for a DM or room post accepted by any node; deleting or
 replacing it on another node stops it everywhere; a stored delivery is sent by the node that
 owns it — a node that starts meanwhile does not send it too — and when the owner is killed
-(kill -9) or stopped, exactly one other node takes it over once its lease lapsed."""
+(kill -9) or stopped, exactly one other node takes it over once its lease lapsed; after
+Redis was away for longer than the lease no live node's delivery is taken over."""
 
 import json
 import signal
@@ -54,6 +55,11 @@ def dm_hook_seen(node, who: Ident, hook_id: str | None) -> bool:
     if hook_id is None:
         return g.status_code == 404
     return g.status_code == 200 and g.json()["hook_id"] == hook_id
+
+
+def dm_hook_id(node, who: Ident) -> str:
+    g = signed(node, who, "GET", f"/api/identity/{who.handle}/webhook", ip=new_ip())
+    return g.json().get("hook_id", "") if g.status_code == 200 else ""
 
 
 def set_dm_hook(nodes, node, who: Ident, url: str) -> dict:
@@ -235,3 +241,29 @@ def test_rooms_evicted_on_a_node_leave_its_live_routing_table(redis, relay_facto
                               if "evicted rooms;" in ln), None), timeout=15, interval=0.2)
     assert line, node.output()[-2000:]
     assert "forgot 5 evicted rooms; 0 rooms served" in line, line
+
+
+def test_after_redis_was_away_longer_than_the_lease_nothing_is_sent_twice(wnodes, redis):
+    """Every lease lapsed during the outage; the nodes are alive, so none takes another's
+    delivery over. Hooks set after Redis is back still reach every node (the feed resubscribed)."""
+    hana, ivan = registered(wnodes), registered(wnodes)
+    with Receiver(script=[500]) as rx, Receiver() as later:
+        set_dm_hook(wnodes, wnodes[0], hana, rx.url)
+        delivery, _ = pending_delivery(rx, wnodes[1], hana)
+        redis.stop()
+        time.sleep(LEASE_MS / 1000 * 1.5)
+        redis.start()
+        assert delivered_once(rx, delivery, timeout=20) == [500, 200]
+        time.sleep(LEASE_MS / 1000)  # a few renewals: a wrong take-over would show now
+        assert attempts_of(rx, delivery) == [500, 200]
+
+        def hook_set():
+            r = signed(wnodes[2], ivan, "PUT", f"/api/identity/{ivan.handle}/webhook",
+                       {"url": later.url}, ip=new_ip())
+            return r.json() if r.status_code == 200 else None
+        assert poll(hook_set, timeout=10), "no hook could be set after Redis came back"
+        assert poll(lambda: all(n.get(f"/api/identity/{ivan.handle}").status_code == 200
+                                and dm_hook_seen(n, ivan, dm_hook_id(wnodes[2], ivan))
+                                for n in wnodes), timeout=10)
+        send_dm(wnodes[0], ivan, "after the outage")
+        assert len(settle(later, 1)) == 1
