@@ -62,6 +62,38 @@ class WriteCoalescingStream {
         buffers);
   }
 
+  // SyncWriteStream, for messages handed over while has_room(): the bytes join the batch at
+  // once (no socket call, no completion to queue), so a session can give Beast its whole
+  // queue in one turn. Never blocks, hence the caller's has_room() check.
+  template <class ConstBuffers>
+  std::size_t write_some(const ConstBuffers& buffers, error_code& ec) {
+    ec = state_->error;
+    if (ec) return 0;
+    const std::size_t n = append(buffers);
+    schedule_flush();
+    return n;
+  }
+  template <class ConstBuffers>
+  std::size_t write_some(const ConstBuffers& buffers) {
+    error_code ec;
+    const std::size_t n = write_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+  // SyncReadStream (Beast asks for a complete sync stream; the session only reads async).
+  template <class MutableBuffers>
+  std::size_t read_some(const MutableBuffers& buffers, error_code& ec) {
+    return next_.read_some(buffers, ec);
+  }
+  template <class MutableBuffers>
+  std::size_t read_some(const MutableBuffers& buffers) {
+    return next_.read_some(buffers);
+  }
+  // Below the high-water mark: a write now would complete at once.
+  bool has_room() const {
+    return !state_->error && state_->pending.size() + state_->sending.size() < kHighWaterBytes;
+  }
+
   // Calls `done` on this executor once every accepted byte has been handed to the socket
   // (or the socket failed).
   template <class Handler>
@@ -97,15 +129,23 @@ class WriteCoalescingStream {
     State& st = *state_;
     const std::size_t n = boost::asio::buffer_size(buffers);
     if (st.error) return complete(std::move(handler), st.error, 0);
-    const std::size_t old = st.pending.size();
-    st.pending.resize(old + n);
-    boost::asio::buffer_copy(boost::asio::buffer(st.pending.data() + old, n), buffers);
+    append(buffers);
     schedule_flush();
     if (st.pending.size() + st.sending.size() <= kHighWaterBytes) {
       return complete(std::move(handler), error_code{}, n);
     }
     // Resumed when a batch is written.
     st.blocked_writer.emplace(erase<void(error_code, std::size_t)>(std::move(handler)), n);
+  }
+
+  template <class ConstBuffers>
+  std::size_t append(const ConstBuffers& buffers) {
+    std::vector<char>& pending = state_->pending;
+    const std::size_t n = boost::asio::buffer_size(buffers);
+    const std::size_t old = pending.size();
+    pending.resize(old + n);
+    boost::asio::buffer_copy(boost::asio::buffer(pending.data() + old, n), buffers);
+    return n;
   }
 
   template <class Handler, class... Args>

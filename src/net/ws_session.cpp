@@ -76,10 +76,25 @@ void WsSession::write_next() {
     }
     return;
   }
-  writing_ = true;
   std::vector<boost::asio::const_buffer> one;
-  queue_.front_batch(one, 1, SIZE_MAX);
+  // While the batch below has room, Beast frames the queued messages synchronously: they only
+  // join that batch (no socket call, no completion per message), so a busy room's fan-out
+  // costs each session one turn, not one per message.
   ws_.text(true);
+  while (!queue_.empty() && ws_.next_layer().has_room()) {
+    one.clear();
+    queue_.front_batch(one, 1, SIZE_MAX);
+    beast::error_code ec;
+    ws_.write(one.front(), ec);
+    if (ec) return closed();
+    queue_.pop(1);
+  }
+  if (queue_.empty()) return write_next();  // a close may be due
+  // The batch is full: an async write completes once the socket has taken it (this keeps
+  // the queue's bound meaningful for slow consumers).
+  writing_ = true;
+  one.clear();
+  queue_.front_batch(one, 1, SIZE_MAX);
   ws_.async_write(one.front(), [self = shared_from_this()](beast::error_code ec, std::size_t) {
     self->writing_ = false;
     if (ec) return self->closed();
