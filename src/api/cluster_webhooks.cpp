@@ -115,7 +115,11 @@ core::Result<bool> ClusterWebhooks::start(std::chrono::milliseconds wait) {
                       {node_, std::to_string(lease_.count())},
                       [leased](Reply r) { leased->set_value(std::move(r)); });
   });
-  if (auto r = wait_for(leased->get_future(), deadline, "webhook lease"); !r) return r.error();
+  if (auto r = wait_for(leased->get_future(), deadline, "webhook lease"); !r) {
+    return r.error();
+  } else if (r.value().is_error()) {
+    return core::Error{"storage error", "webhook lease: " + r.value().str};
+  }
 
   auto subscribed = std::make_shared<std::promise<Reply>>();
   boost::asio::post(ioc_, [this, subscribed] {
