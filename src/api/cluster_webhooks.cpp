@@ -18,6 +18,9 @@ namespace {
 constexpr std::chrono::milliseconds kRereadRetry{250};
 // How long a graceful stop waits for Redis to take the lease back.
 constexpr std::chrono::seconds kGiveBackWait{1};
+// The longest a live node may take to reconnect once Redis is back (RedisConnection's backoff
+// reaches 5 s, ±20 %): after an outage no node is taken over before the others could renew.
+constexpr std::chrono::seconds kReconnectSlack{6};
 
 // KEYS[1] this node's lease, KEYS[2] the nodes set, KEYS[3] this node's owned set;
 // ARGV[1] node id, ARGV[2] lease ms. 1 = renewed; otherwise the lease had lapsed (or is new):
@@ -269,10 +272,11 @@ void ClusterWebhooks::renewed(core::Result<cluster::RedisReply> reply) {
         "still owned");
     auto owned = strings_of(reply.value());
     service_.keep_only(std::unordered_set<std::string>(owned.begin(), owned.end()));
-    // No taking over this time: after an outage of Redis every node's lease lapsed, and the
-    // others renew theirs within a third of the lease — they are not dead.
-    return arm_renewal();
+    // After an outage of Redis every node's lease lapsed, and the others may still be
+    // reconnecting: they are not dead. Nothing is taken over until they could have renewed.
+    no_take_over_until_ = std::chrono::steady_clock::now() + lease_ + kReconnectSlack;
   }
+  if (std::chrono::steady_clock::now() < no_take_over_until_) return arm_renewal();
   take_over();
 }
 

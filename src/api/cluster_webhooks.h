@@ -16,8 +16,9 @@
 // re-reads those deliveries and sends the pending ones. A script runs alone, so exactly one
 // node takes over a dead node's deliveries, and none while the owner is alive. A node that
 // finds its own lease lapsed (Redis unreachable for longer than the lease) keeps only what is
-// still in its set. At start a node adopts the stored pending deliveries that no node owns
-// (stored before ownership existed). A graceful stop gives the lease back at once.
+// still in its set, and takes nothing over until the other live nodes could have renewed. At start
+// a node adopts the stored pending deliveries that no node owns (stored before ownership existed).
+// A graceful stop gives the lease back at once.
 //
 // The scripts build key names of several nodes, so this, like RedisStore, needs one Redis
 // primary (not a Redis Cluster).
@@ -106,6 +107,7 @@ class ClusterWebhooks final : public DeliveryOwners {
   std::shared_ptr<cluster::ChangeFeed> feed_;
   std::unique_ptr<boost::asio::steady_timer> renewal_;
   std::vector<std::string> unread_;  // taken over, not re-read yet (the store was unreachable)
+  std::chrono::steady_clock::time_point no_take_over_until_;  // after this node's lease lapsed
 };
 
 }  // namespace b2b::api
