@@ -38,26 +38,18 @@ core::Result<bool> ClusterSync::start(std::chrono::milliseconds wait) {
     cluster::ChangeFeed::Handlers handlers;
     handlers.on_change = [this](const cluster::ChangeEvent& e) { on_change(e); };
     handlers.on_resync = [this] { resync(); };
+    handlers.on_first_subscription = [subscribed] { subscribed->set_value(); };
     feed_ = cluster::ChangeFeed::create(ioc_.get_executor(), endpoint_, std::move(handlers),
                                         store_.node_id());
     feed_->start();
     commands_ = cluster::RedisConnection::create(ioc_.get_executor(), endpoint_);
     commands_->start();
-    wait_subscribed(subscribed);
   });
   thread_ = std::thread([this] { ioc_.run(); });
   if (subscribed->get_future().wait_for(wait) != std::future_status::ready) {
     return core::Error{cluster::kRedisUnavailable, "the change feed did not subscribe"};
   }
   return true;
-}
-
-void ClusterSync::wait_subscribed(std::shared_ptr<std::promise<void>> subscribed) {
-  if (feed_->subscriptions() > 0) return subscribed->set_value();
-  auto timer = std::make_shared<boost::asio::steady_timer>(ioc_, std::chrono::milliseconds(5));
-  timer->async_wait([this, timer, subscribed](boost::system::error_code ec) {
-    if (!ec) wait_subscribed(subscribed);
-  });
 }
 
 void ClusterSync::stop() {

@@ -61,7 +61,6 @@ class ClusterSync final : public NonceClaimer {
   void claim(std::string key, int64_t ttl_ms, Claimed done) override;
 
  private:
-  void wait_subscribed(std::shared_ptr<std::promise<void>> subscribed);
   void on_change(const cluster::ChangeEvent& event);
   void resync();
   void reread_all_later(const std::string& why);

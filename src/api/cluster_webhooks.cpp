@@ -129,11 +129,11 @@ core::Result<bool> ClusterWebhooks::start(std::chrono::milliseconds wait) {
     cluster::ChangeFeed::Handlers handlers;
     handlers.on_change = [this](const cluster::ChangeEvent& e) { on_change(e); };
     handlers.on_resync = [this] { reread_hooks(); };
+    handlers.on_first_subscription = [subscribed] { subscribed->set_value(cluster::RedisReply{}); };
     feed_ = cluster::ChangeFeed::create(ioc_.get_executor(), endpoint_, std::move(handlers),
                                         store_.node_id());
     feed_->start();
     renewal_ = std::make_unique<boost::asio::steady_timer>(ioc_);
-    wait_subscribed(subscribed);
   });
   thread_ = std::thread([this] { ioc_.run(); });
   if (auto r = wait_for(subscribed->get_future(), deadline, "webhook change feed"); !r) {
@@ -166,15 +166,6 @@ core::Result<bool> ClusterWebhooks::start(std::chrono::milliseconds wait) {
   }
   boost::asio::post(ioc_, [this] { arm_renewal(); });
   return true;
-}
-
-void ClusterWebhooks::wait_subscribed(
-    std::shared_ptr<std::promise<core::Result<cluster::RedisReply>>> subscribed) {
-  if (feed_->subscriptions() > 0) return subscribed->set_value(cluster::RedisReply{});
-  auto timer = std::make_shared<boost::asio::steady_timer>(ioc_, std::chrono::milliseconds(5));
-  timer->async_wait([this, timer, subscribed](boost::system::error_code ec) {
-    if (!ec) wait_subscribed(subscribed);
-  });
 }
 
 void ClusterWebhooks::stop() {

@@ -78,7 +78,6 @@ class ClusterWebhooks final : public DeliveryOwners {
   void release(const std::string& delivery_id) override;
 
  private:
-  void wait_subscribed(std::shared_ptr<std::promise<core::Result<cluster::RedisReply>>> done);
   void on_change(const cluster::ChangeEvent& event);
   void reread_hooks();
   void reread_hooks_later();

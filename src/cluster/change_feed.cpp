@@ -36,7 +36,10 @@ void ChangeFeed::stop() {
 
 void ChangeFeed::on_subscribed() {
   // The first subscription needs no resync: the node loads its state after it.
-  if (++subscriptions_ == 1) return;
+  if (++subscriptions_ == 1) {
+    if (handlers_.on_first_subscription) handlers_.on_first_subscription();
+    return;
+  }
   ++resyncs_;
   spdlog::info("change feed: re-subscribed after a lost connection; resyncing");
   if (handlers_.on_resync) handlers_.on_resync();

@@ -32,6 +32,8 @@ class ChangeFeed : public std::enable_shared_from_this<ChangeFeed> {
   struct Handlers {
     std::function<void(const ChangeEvent&)> on_change;
     std::function<void()> on_resync;
+    // Once, when the first subscription is confirmed: a node starts serving only after it.
+    std::function<void()> on_first_subscription;
   };
 
   // Events whose node is `own_node` (this node's RedisStore::node_id()) are skipped: the node
