@@ -56,6 +56,7 @@ struct RelayConfig {
   // with SQLite under data_dir. `redis_password` overrides a password in the URL.
   std::string redis_url;
   std::string redis_password;
+  bool global_rate_limits = false;  // cluster mode: rate buckets shared through Redis
 };
 
 }  // namespace b2b::api

@@ -11,23 +11,24 @@
 #include <thread>
 
 #include "api/agents_routes.h"
+#include "api/alert_webhook.h"
 #include "api/cluster_rooms.h"
 #include "api/cluster_sync.h"
 #include "api/cluster_webhooks.h"
-#include "api/alert_webhook.h"
 #include "api/identity_services.h"
 #include "api/logging.h"
 #include "api/relay_state.h"
 #include "api/router.h"
+#include "api/shared_rate_limits.h"
 #include "api/signed_sender.h"
 #include "api/site_services.h"
 #include "api/stored_seq_reservations.h"
 #include "api/webhook_service.h"
+#include "cluster/redis_endpoint.h"
+#include "cluster/redis_store.h"
 #include "core/clock.h"
 #include "net/listener.h"
 #include "net/tls_certificates.h"
-#include "cluster/redis_endpoint.h"
-#include "cluster/redis_store.h"
 #include "store/sqlite_store.h"
 
 namespace b2b::api {
@@ -242,11 +243,12 @@ int run_server(const RelayConfig& config) {
   // Declared after the pool: it posts Redis replies to the pool's loops.
   std::unique_ptr<ClusterRooms> cluster_rooms;
   std::unique_ptr<ClusterSync> cluster_sync;
+  std::unique_ptr<SharedRateLimits> shared_rate_limits;
   if (redis) {
     cluster_rooms = std::make_unique<ClusterRooms>(state, *redis, ids->room_key_secret);
     if (auto started = cluster_rooms->start(std::chrono::seconds(10)); !started) {
-      std::cerr << "bot2bot: --redis: " << started.error().error << ": "
-                << started.error().detail << "\n";
+      std::cerr << "bot2bot: --redis: " << started.error().error << ": " << started.error().detail
+                << "\n";
       return 1;
     }
     state.cluster = cluster_rooms.get();
@@ -257,6 +259,11 @@ int run_server(const RelayConfig& config) {
       return 1;
     }
     ids->nonce_claimer = cluster_sync.get();
+    if (config.global_rate_limits) {
+      shared_rate_limits =
+          std::make_unique<SharedRateLimits>(state, *cluster_rooms, ids->room_key_secret);
+      shared_rate_limits->start();
+    }
   }
   // Declared after the pool so it is destroyed before it: callbacks still queued on the
   // webhook thread hold replies whose sockets belong to the pool's loops.

@@ -231,15 +231,22 @@ int serve_command(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 30))
       ->group("Limits");
 
-  app.add_option("--redis", cfg.redis_url,
-                 "Cluster mode: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]. Nodes sharing one Redis "
-                 "share rooms, identities, DMs and profiles (docs/SCALING.md); without it, one "
-                 "node with SQLite under --data-dir")
+  app.add_option(
+         "--redis", cfg.redis_url,
+         "Cluster mode: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]. Nodes sharing one Redis "
+         "share rooms, identities, DMs and profiles (docs/SCALING.md); without it, one "
+         "node with SQLite under --data-dir")
       ->envname("BOT2BOT_REDIS")
       ->group("Cluster");
   app.add_option("--redis-password", cfg.redis_password,
                  "Password for --redis (instead of one in the URL)")
       ->envname("BOT2BOT_REDIS_PASSWORD")
+      ->group("Cluster");
+  app.add_flag("--global-rate-limits", cfg.global_rate_limits,
+               "Cluster mode: the --room-rate-* and --global-rate-* buckets are shared by every "
+               "node through Redis (synced every 100 ms), so a client spread over the nodes gets "
+               "one budget; without it each node limits on its own")
+      ->envname("BOT2BOT_GLOBAL_RATE_LIMITS")
       ->group("Cluster");
   app.add_option("--tls-cert", cfg.tls_cert,
                  "Serve HTTPS/WSS on --listen with this PEM certificate chain (needs --tls-key; "
@@ -269,6 +276,11 @@ int serve_command(int argc, char** argv) {
   }
   if (!listen.empty() && !parse_listen(listen, cfg, err)) {
     std::cerr << "bot2bot serve: --listen " << listen << ": " << err << "\n";
+    return 2;
+  }
+  if (cfg.global_rate_limits && cfg.redis_url.empty()) {
+    std::cerr << "bot2bot serve: --global-rate-limits shares rate limits between the nodes of a "
+                 "cluster: it needs --redis\n";
     return 2;
   }
   if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {

@@ -1,5 +1,6 @@
 #include "core/limiters.h"
 
+#include <algorithm>
 #include <functional>
 
 namespace b2b::core {
@@ -15,7 +16,26 @@ bool RateLimiter::allow(std::string_view key, int64_t now_ms) {
   if (it == s.buckets.end()) {
     it = s.buckets.emplace(std::string(key), TokenBucket::full(capacity_, now_ms)).first;
   }
-  return it->second.take(capacity_, refill_per_sec_, now_ms);
+  const bool took = it->second.take(capacity_, refill_per_sec_, now_ms);
+  if (took && counting_) s.taken[it->first] += 1.0;
+  return took;
+}
+
+std::vector<RateLimiter::Taken> RateLimiter::drain_taken() {
+  std::vector<Taken> out;
+  for (Stripe& s : stripes_) {
+    std::lock_guard lock(s.mu);
+    for (auto& [key, tokens] : s.taken) out.push_back(Taken{key, tokens});
+    s.taken.clear();
+  }
+  return out;
+}
+
+void RateLimiter::clamp(std::string_view key, double tokens) {
+  Stripe& s = stripe_for(key);
+  std::lock_guard lock(s.mu);
+  auto it = s.buckets.find(std::string(key));
+  if (it != s.buckets.end()) it->second.tokens = std::min(it->second.tokens, tokens);
 }
 
 void RateLimiter::sweep(int64_t now_ms, int64_t idle_ms) {

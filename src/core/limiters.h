@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/token_bucket.h"
 
@@ -24,16 +25,33 @@ class RateLimiter {
   void sweep(int64_t now_ms, int64_t idle_ms);
   std::size_t size();
 
+  // Cluster-wide buckets (`serve --global-rate-limits`): the node charges a bucket in Redis with
+  // the tokens it took and lowers its own bucket to what the shared one holds, so all nodes
+  // together stay within one bucket's rate (api/shared_rate_limits.h).
+  struct Taken {
+    std::string key;
+    double tokens = 0;
+  };
+  void count_taken() { counting_ = true; }  // before the limiter is used
+  // The keys tokens were taken from since the last drain, with how many.
+  std::vector<Taken> drain_taken();
+  // Lowers `key`'s bucket to at most `tokens` (which may be negative: a debt that refills).
+  void clamp(std::string_view key, double tokens);
+  double capacity() const { return capacity_; }
+  double refill_per_sec() const { return refill_per_sec_; }
+
  private:
   struct Stripe {
     std::mutex mu;
     std::unordered_map<std::string, TokenBucket> buckets;
+    std::unordered_map<std::string, double> taken;  // only when counting
   };
   static constexpr std::size_t kStripes = 64;
   Stripe& stripe_for(std::string_view key);
 
   const double capacity_;
   const double refill_per_sec_;
+  bool counting_ = false;
   std::array<Stripe, kStripes> stripes_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -55,6 +56,39 @@ TEST(RateLimiter, ConcurrentCallersNeverExceedCapacity) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(allowed.load(), 1000);
+}
+
+// --global-rate-limits: what a node took is drained once per sync, refusals count nothing, and
+// a clamp to the shared bucket's level (even a debt) holds the local bucket down until it
+// refills past it.
+TEST(RateLimiter, CountsTakenTokensAndClampsToTheSharedLevel) {
+  RateLimiter rl(5, 1);
+  rl.count_taken();
+  for (int i = 0; i < 7; ++i) rl.allow("a", 1000);  // 5 taken, 2 refused
+  rl.allow("b", 1000);
+  auto taken = rl.drain_taken();
+  std::sort(taken.begin(), taken.end(), [](auto& x, auto& y) { return x.key < y.key; });
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].key, "a");
+  EXPECT_EQ(taken[0].tokens, 5.0);
+  EXPECT_EQ(taken[1].key, "b");
+  EXPECT_EQ(taken[1].tokens, 1.0);
+  EXPECT_TRUE(rl.drain_taken().empty());
+
+  rl.clamp("b", -2.0);  // the other nodes spent b's bucket and more
+  EXPECT_FALSE(rl.allow("b", 1000));
+  EXPECT_FALSE(rl.allow("b", 3000));  // -2 + 2 s of refill = 0
+  EXPECT_TRUE(rl.allow("b", 4000));   // 1 token
+  rl.clamp("b", 10.0);                // a clamp never raises a bucket
+  EXPECT_FALSE(rl.allow("b", 4000));
+  rl.clamp("unknown", 0.0);  // nothing to clamp: no bucket appears
+  EXPECT_TRUE(rl.allow("unknown", 4000));
+}
+
+TEST(RateLimiter, CountsNothingUnlessAsked) {
+  RateLimiter rl(5, 1);
+  EXPECT_TRUE(rl.allow("a", 0));
+  EXPECT_TRUE(rl.drain_taken().empty());
 }
 
 TEST(ConcurrencyLimiter, AcquiresUpToTheCap) {
