@@ -17,16 +17,6 @@ from relay_client import poll
 
 pytestmark = pytest.mark.skipif(not redis_server.available(), reason="redis-server not installed")
 
-@pytest.fixture(scope="module")
-def nodes():
-    redis = redis_server.RedisServer().start()
-    started = redis_server.start_nodes(redis, 3)
-    yield started
-    for n in started:
-        n.stop()
-    redis.close()
-
-
 def within_two_seconds(fn):
     began = time.monotonic()
     got = poll(fn, timeout=2.0, interval=0.02)

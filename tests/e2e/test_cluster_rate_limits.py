@@ -41,7 +41,15 @@ def spray(nodes, room: str, seconds: float, max_posts: int = 20000) -> tuple[int
 
 def cluster(*flags):
     redis = redis_server.RedisServer().start()
-    nodes = [Relay(["--redis", redis.url, *LIMITS, *flags]).start() for _ in range(3)]
+    nodes = []
+    try:
+        for _ in range(3):
+            nodes.append(Relay(["--redis", redis.url, *LIMITS, *flags]).start())
+    except Exception:
+        for n in nodes:
+            n.stop()
+        redis.close()
+        raise
     return redis, nodes
 
 
