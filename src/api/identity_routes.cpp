@@ -86,16 +86,16 @@ void forget_collected(RelayState& state, const std::vector<std::string>& handles
 
 // §2.2 step 9: the new identity, 201 once durable; 409 when the store already has the handle.
 void insert_identity(IdentityServices& ids, const Reply& reply, const identity::Identity& id) {
-  const bool inserted = ids.registry.insert(id, [reply, &ids, id](auto r) {
+  const auto taken = [] { return error_response(409, "handle taken", "registered a moment ago"); };
+  const bool inserted = ids.registry.insert(id, [reply, &ids, id, taken](auto r) {
     if (!r || !r.value()) ids.registry.forget_insert(id);
     if (!r) return reply.send(error_response(503, r.error().error, r.error().detail, 5));
-    // Cluster mode: another node registered the handle first; its identity reaches this node
-    // through the change feed.
-    if (!r.value())
-      return reply.send(error_response(409, "handle taken", "registered a moment ago"));
+    // Cluster mode: another node registered the handle first (in this node's registry, or only
+    // in the store); its identity reaches this node through the change feed.
+    if (!r.value()) return reply.send(taken());
     reply.send(json_response(201, created_body(id.handle, id.registered_at)));
   });
-  if (!inserted) reply.send(error_response(409, "handle taken", "registered a moment ago"));
+  if (!inserted) reply.send(taken());
 }
 
 }  // namespace

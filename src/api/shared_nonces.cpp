@@ -3,6 +3,7 @@
 #include "api/identity_services.h"
 #include "api/relay_state.h"
 #include "api/responses.h"
+#include "cluster/redis_store_keys.h"
 #include "core/clock.h"
 #include "identity/crypto.h"
 #include "identity/replay_cache.h"
@@ -30,10 +31,8 @@ const char* kind_name(NonceKind kind) {
 }  // namespace
 
 std::string nonce_claim_key(NonceKind kind, std::string_view handle, std::string_view nonce) {
-  std::string key = "{h:";
-  key.append(handle).append("}:nonce:").append(kind_name(kind)).append(":");
-  key.append(identity::sha256_hex(nonce));
-  return key;
+  return cluster::store_keys::handle_key(
+      handle, std::string("nonce:") + kind_name(kind) + ":" + identity::sha256_hex(nonce));
 }
 
 void claim_nonce_then(RelayState& state, const Reply& reply, NonceKind kind,
