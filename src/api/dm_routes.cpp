@@ -268,17 +268,16 @@ void post_dm(RelayState& state, DmCall call) {
 }
 
 void wait_inbox(RelayState& state, DmCall call) {
-  auto held = std::make_shared<DmCall>(std::move(call));
-  authenticate_handle(state, held->reply, held->request, held->handle, held->client_ip,
-                      UnknownHandle::kNotFound404,
-                      [&state, held] { wait_inbox_authenticated(state, std::move(*held)); });
+  std::string handle = call.handle;
+  when_signed(state, std::move(call), std::move(handle), UnknownHandle::kNotFound404,
+              [&state](DmCall& c) { wait_inbox_authenticated(state, std::move(c)); });
 }
 
 void delete_inbox_envelope(RelayState& state, DmCall call, std::string id) {
-  auto held = std::make_shared<DmCall>(std::move(call));
-  authenticate_handle(
-      state, held->reply, held->request, held->handle, held->client_ip, UnknownHandle::kNotFound404,
-      [&state, held, id = std::move(id)] { delete_authenticated(state, std::move(*held), id); });
+  std::string handle = call.handle;
+  when_signed(
+      state, std::move(call), std::move(handle), UnknownHandle::kNotFound404,
+      [&state, id = std::move(id)](DmCall& c) { delete_authenticated(state, std::move(c), id); });
 }
 
 }  // namespace b2b::api

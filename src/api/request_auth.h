@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "api/relay_state.h"
@@ -21,5 +22,16 @@ enum class UnknownHandle { kNotFound404, kUnauthorized401 };
 void authenticate_handle(RelayState& state, const Reply& reply, const net::Request& request,
                          const std::string& handle, const std::string& client_ip,
                          UnknownHandle unknown, std::function<void()> proceed);
+
+// authenticate_handle for a route's whole call (DmCall, RoomCall: reply, request, client_ip),
+// kept alive until `then(call)` runs; `then` may move out of it. `handle` is taken by value:
+// copy it out of the call before moving the call in.
+template <class Call, class Then>
+void when_signed(RelayState& state, Call call, std::string handle, UnknownHandle unknown,
+                 Then then) {
+  auto held = std::make_shared<Call>(std::move(call));
+  authenticate_handle(state, held->reply, held->request, handle, held->client_ip, unknown,
+                      [held, then]() mutable { then(*held); });
+}
 
 }  // namespace b2b::api

@@ -200,11 +200,10 @@ void claim_message(RelayState& state, RoomCall call) {
   auto handle = body_handle(call, body.value());
   if (!handle) return;
   auto request = std::make_shared<ClaimRequest>(parse_claim(state, call, body.value(), *handle));
-  auto held = std::make_shared<RoomCall>(std::move(call));
-  authenticate_handle(state, held->reply, held->request, *handle, held->client_ip,
-                      UnknownHandle::kNotFound404, [&state, held, request] {
-                        claim_authenticated(state, std::move(*held), std::move(*request));
-                      });
+  when_signed(state, std::move(call), *handle, UnknownHandle::kNotFound404,
+              [&state, request](RoomCall& c) {
+                claim_authenticated(state, std::move(c), std::move(*request));
+              });
 }
 
 void ack_message(RelayState& state, RoomCall call) {
@@ -220,11 +219,10 @@ void ack_message(RelayState& state, RoomCall call) {
     }
   }
   const int64_t seq = core::parse_js_int(seq_text).value_or(0);
-  auto held = std::make_shared<RoomCall>(std::move(call));
-  authenticate_handle(state, held->reply, held->request, *handle, held->client_ip,
-                      UnknownHandle::kNotFound404, [&state, held, handle = *handle, claim_id, seq] {
-                        ack_authenticated(state, std::move(*held), handle, claim_id, seq);
-                      });
+  when_signed(state, std::move(call), *handle, UnknownHandle::kNotFound404,
+              [&state, handle = *handle, claim_id, seq](RoomCall& c) {
+                ack_authenticated(state, std::move(c), handle, claim_id, seq);
+              });
 }
 
 }  // namespace b2b::api

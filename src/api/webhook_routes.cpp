@@ -41,15 +41,6 @@ std::optional<std::string> url_from_body(const Reply& reply, const net::Request&
   return std::string(url->get_string());
 }
 
-// Runs `then(call)` once the request is signed by `handle` (authenticate_handle; in cluster
-// mode after its nonce is claimed, so `call` is kept alive until then).
-template <class Call, class Then>
-void when_signed(RelayState& state, Call call, const std::string& handle, Then then) {
-  auto held = std::make_shared<Call>(std::move(call));
-  authenticate_handle(state, held->reply, held->request, handle, held->client_ip,
-                      UnknownHandle::kNotFound404, [held, then] { then(*held); });
-}
-
 // The subscribing handle is a query parameter, so the request signature covers it.
 std::optional<std::string> handle_param(const RoomCall& call) {
   std::string handle = identity::normalize_handle(call.query.get("handle").value_or(""));
@@ -63,41 +54,45 @@ std::optional<std::string> handle_param(const RoomCall& call) {
 
 void put_dm_webhook(RelayState& state, DmCall call) {
   const std::string handle = call.handle;
-  when_signed(state, std::move(call), handle, [&state](const DmCall& c) {
-    auto url = url_from_body(c.reply, c.request);
-    if (!url) return;
-    state.webhooks->set_dm_hook(c.handle, std::move(*url), answer_with(c.reply));
-  });
+  when_signed(state, std::move(call), handle, UnknownHandle::kNotFound404,
+              [&state](const DmCall& c) {
+                auto url = url_from_body(c.reply, c.request);
+                if (!url) return;
+                state.webhooks->set_dm_hook(c.handle, std::move(*url), answer_with(c.reply));
+              });
 }
 
 void get_dm_webhook(RelayState& state, DmCall call) {
   const std::string handle = call.handle;
-  when_signed(state, std::move(call), handle, [&state](const DmCall& c) {
-    state.webhooks->get_dm_hook(c.handle, answer_with(c.reply));
-  });
+  when_signed(
+      state, std::move(call), handle, UnknownHandle::kNotFound404,
+      [&state](const DmCall& c) { state.webhooks->get_dm_hook(c.handle, answer_with(c.reply)); });
 }
 
 void delete_dm_webhook(RelayState& state, DmCall call) {
   const std::string handle = call.handle;
-  when_signed(state, std::move(call), handle, [&state](const DmCall& c) {
-    state.webhooks->delete_dm_hook(c.handle, answer_with(c.reply));
-  });
+  when_signed(state, std::move(call), handle, UnknownHandle::kNotFound404,
+              [&state](const DmCall& c) {
+                state.webhooks->delete_dm_hook(c.handle, answer_with(c.reply));
+              });
 }
 
 void post_room_webhook(RelayState& state, RoomCall call) {
   auto handle = handle_param(call);
   if (!handle) return;
-  when_signed(state, std::move(call), *handle, [&state, handle = *handle](const RoomCall& c) {
-    auto url = url_from_body(c.reply, c.request);
-    if (!url) return;
-    state.webhooks->add_room_hook(handle, c.room_id, std::move(*url), answer_with(c.reply));
-  });
+  when_signed(state, std::move(call), *handle, UnknownHandle::kNotFound404,
+              [&state, handle = *handle](const RoomCall& c) {
+                auto url = url_from_body(c.reply, c.request);
+                if (!url) return;
+                state.webhooks->add_room_hook(handle, c.room_id, std::move(*url),
+                                              answer_with(c.reply));
+              });
 }
 
 void delete_room_webhook(RelayState& state, RoomCall call, std::string hook_id) {
   auto handle = handle_param(call);
   if (!handle) return;
-  when_signed(state, std::move(call), *handle,
+  when_signed(state, std::move(call), *handle, UnknownHandle::kNotFound404,
               [&state, handle = *handle, hook_id = std::move(hook_id)](const RoomCall& c) {
                 state.webhooks->delete_room_hook(handle, c.room_id, hook_id, answer_with(c.reply));
               });
