@@ -8,7 +8,6 @@ using tcp = boost::asio::ip::tcp;
 
 WsSession::WsSession(tcp::socket socket, const WsLimits& limits)
     : ws_(std::move(socket)), queue_(limits.max_live_bytes) {
-  beast::get_lowest_layer(ws_).expires_never();
   ws_.read_message_max(limits.max_message_bytes);  // larger messages close with 1009
   ws_.auto_fragment(false);
   websocket::stream_base::timeout t{};
@@ -18,7 +17,7 @@ WsSession::WsSession(tcp::socket socket, const WsLimits& limits)
   t.keep_alive_pings = true;
   ws_.set_option(t);
   boost::system::error_code ec;
-  beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);
+  beast::get_lowest_layer(ws_).set_option(tcp::no_delay(true), ec);
 }
 
 void WsSession::accept(Request request, std::function<void(bool)> on_accepted) {
@@ -35,26 +34,42 @@ void WsSession::start(std::function<void(std::string_view)> on_message,
 }
 
 namespace {
-// Idle sessions are most of the relay's memory, and Beast's async_read prepares a 1.5 KiB
-// buffer before any byte arrives: wait with a small one, grow it only while a message is
-// arriving (Beast still enforces read_message_max), release it after each message.
-constexpr std::size_t kIdleReadBytes = 256;
+// While a message is arriving it is read in steps of this size (Beast still enforces
+// read_message_max).
 constexpr std::size_t kBusyReadBytes = 16 * 1024;
 }  // namespace
 
+// Reads into a plain buffer rather than through Beast's dynamic-buffer read: that read adds an
+// operation layer to the one that waits for the socket, and its buffer must be prepared
+// before any byte arrives; the small inline buffer costs an idle session neither.
 void WsSession::read_next() {
-  const std::size_t limit = read_buffer_.size() == 0 ? kIdleReadBytes : kBusyReadBytes;
-  ws_.async_read_some(read_buffer_, limit,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        if (ec) return self->closed();
-                        if (!self->ws_.is_message_done()) return self->read_next();
-                        auto data = self->read_buffer_.cdata();
-                        std::string_view text(static_cast<const char*>(data.data()), data.size());
-                        if (self->on_message_) self->on_message_(text);
-                        self->read_buffer_.clear();
-                        self->read_buffer_.shrink_to_fit();
-                        if (!self->done_) self->read_next();
-                      });
+  const boost::asio::mutable_buffer into = read_buffer_.size() == 0
+                                               ? boost::asio::buffer(idle_read_bytes_)
+                                               : read_buffer_.prepare(kBusyReadBytes);
+  ws_.async_read_some(into, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    self->on_read(ec, n);
+  });
+}
+
+void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
+  if (ec) return closed();
+  // Nothing is committed to read_buffer_ while it is empty: the bytes are in idle_read_bytes_.
+  const bool into_idle_bytes = read_buffer_.size() == 0;
+  if (into_idle_bytes && !ws_.is_message_done()) {
+    read_buffer_.commit(boost::asio::buffer_copy(read_buffer_.prepare(bytes),
+                                                 boost::asio::buffer(idle_read_bytes_, bytes)));
+  } else if (!into_idle_bytes) {
+    read_buffer_.commit(bytes);
+  }
+  if (!ws_.is_message_done()) return read_next();
+  const std::string_view text =
+      into_idle_bytes ? std::string_view(idle_read_bytes_.data(), bytes)
+                      : std::string_view(static_cast<const char*>(read_buffer_.cdata().data()),
+                                         read_buffer_.size());
+  if (on_message_) on_message_(text);
+  read_buffer_.clear();
+  read_buffer_.shrink_to_fit();
+  if (!done_) read_next();
 }
 
 PushResult WsSession::push(SharedBytes json, bool counted) {
@@ -113,7 +128,7 @@ void WsSession::close(websocket::close_code code) {
 void WsSession::abort() {
   if (done_) return;
   boost::system::error_code ec;
-  beast::get_lowest_layer(ws_).socket().close(ec);
+  beast::get_lowest_layer(ws_).close(ec);
   closed();
 }
 
@@ -122,7 +137,7 @@ void WsSession::closed() {
   done_ = true;
   queue_.close();
   boost::system::error_code ec;
-  beast::get_lowest_layer(ws_).socket().close(ec);
+  beast::get_lowest_layer(ws_).close(ec);
   // The handlers may own this session's owner; release them, but not while one may be
   // running (closed() can be reached from inside on_message_).
   boost::asio::post(ws_.get_executor(), [m = std::move(on_message_)] {});

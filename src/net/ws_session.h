@@ -5,9 +5,9 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -46,12 +46,18 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
  private:
   void read_next();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
   void write_next();
   void closed();
 
   // Writes are batched per socket (write_coalescing_stream.h): a fan-out burst costs one
-  // syscall per subscriber, not one per message.
-  boost::beast::websocket::stream<WriteCoalescingStream> ws_;
+  // syscall per subscriber, not one per message. No permessage-deflate (ROOMS.md §6.3), so
+  // the stream is built without its state.
+  boost::beast::websocket::stream<WriteCoalescingStream, false> ws_;
+  // An idle session waits for the next message with only these few bytes: most client
+  // frames fit; a larger message continues in read_buffer_, which holds no memory between
+  // messages.
+  std::array<char, 64> idle_read_bytes_;
   boost::beast::flat_buffer read_buffer_;
   SendQueue queue_;
   std::function<void(std::string_view)> on_message_;
