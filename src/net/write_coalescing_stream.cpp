@@ -2,12 +2,30 @@
 
 #include <boost/asio/write.hpp>
 
+#include <unistd.h>
+
 namespace b2b::net {
 
 namespace {
 // A batch this large goes out without waiting for more writes to join it.
 constexpr std::size_t kEagerFlushBytes = 16 * 1024;
 }  // namespace
+
+WriteCoalescingStream::next_layer_type WriteCoalescingStream::rebind(
+    boost::asio::ip::tcp::socket socket) {
+  auto& context = static_cast<boost::asio::io_context&>(
+      boost::asio::query(socket.get_executor(), boost::asio::execution::context));
+  next_layer_type rebound(context.get_executor());
+  error_code ec;
+  // Behind the TLS tunnel this is a unix socket: the protocol only tags it as a byte stream.
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return rebound;  // already dead: operations on the closed socket fail at once
+  const int fd = socket.release(ec);
+  if (ec) return rebound;
+  rebound.assign(protocol, fd, ec);
+  if (ec) ::close(fd);
+  return rebound;
+}
 
 void WriteCoalescingStream::schedule_flush() {
   State& st = *state_;

@@ -1,5 +1,7 @@
 #include "net/ws_session.h"
 
+#include <boost/asio/bind_allocator.hpp>
+
 namespace b2b::net {
 
 namespace beast = boost::beast;
@@ -37,6 +39,25 @@ namespace {
 // While a message is arriving it is read in steps of this size (Beast still enforces
 // read_message_max).
 constexpr std::size_t kBusyReadBytes = 16 * 1024;
+
+// Allocates the read an idle session keeps pending at its own size. Under asio's default a
+// handler's operation reuses a block from the thread's recycling cache if one is large
+// enough — typically one the upgrade's larger operations just freed — and an idle connection
+// would hold that oversized block for its lifetime. (A distinct type: asio maps
+// std::allocator to its recycling allocator.)
+template <class T>
+struct ExactSizeAllocator {
+  using value_type = T;
+  ExactSizeAllocator() = default;
+  template <class U>
+  ExactSizeAllocator(const ExactSizeAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+  template <class U>
+  bool operator==(const ExactSizeAllocator<U>&) const noexcept {
+    return true;
+  }
+};
 }  // namespace
 
 // Reads into a plain buffer rather than through Beast's dynamic-buffer read: that read adds an
@@ -46,9 +67,11 @@ void WsSession::read_next() {
   const boost::asio::mutable_buffer into = read_buffer_.size() == 0
                                                ? boost::asio::buffer(idle_read_bytes_)
                                                : read_buffer_.prepare(kBusyReadBytes);
-  ws_.async_read_some(into, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-    self->on_read(ec, n);
-  });
+  ws_.async_read_some(into, boost::asio::bind_allocator(
+                                ExactSizeAllocator<void>(),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                  self->on_read(ec, n);
+                                }));
 }
 
 void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
