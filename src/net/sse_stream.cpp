@@ -26,6 +26,7 @@ SseStream::SseStream(tcp::socket socket, int64_t max_live_bytes,
       queue_(max_live_bytes) {
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);  // write_more() tries the socket before an async write
 }
 
 void SseStream::start(std::string head, std::function<void()> on_closed) {
@@ -82,6 +83,20 @@ void SseStream::write_more() {
   }
   writing_ = true;
   writes_.wrote(FlushRounds::now_ns());
+  // A socket with room takes the batch at once: no operation to allocate, no completion to
+  // queue (about a tenth of a delivery's cost in a fan-out). Only what it did not take waits
+  // for the socket to drain.
+  boost::system::error_code ec;
+  std::size_t taken = socket_.write_some(batch_, ec);
+  if (ec == boost::asio::error::would_block) {
+    ec = {};
+    taken = 0;
+  }
+  if (ec || taken == boost::asio::buffer_size(batch_)) return on_written(ec, items);
+  auto rest = batch_.begin();
+  for (; taken >= rest->size(); ++rest) taken -= rest->size();
+  *rest += taken;
+  batch_.erase(batch_.begin(), rest);
   boost::asio::async_write(
       socket_, batch_,
       [self = shared_from_this(), items](boost::system::error_code ec, std::size_t) {
