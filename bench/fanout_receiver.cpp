@@ -492,6 +492,8 @@ int fanout(int argc, char** argv) {
     int step = int(i) + 1;
     int64_t s0 = mono_ns();
     ProcSample cpu0 = relay_pid ? sample(relay_pid) : ProcSample{};
+    // This process shares the machine's cores with the relay: its CPU bounds the fan-out too.
+    ProcSample own0 = sample(getpid());
     int sent = sender.run_step(step, rates[i], step_s);
     ProcSample cpu1 = relay_pid ? sample(relay_pid) : ProcSample{};
     double send_s = double(mono_ns() - s0) / 1e9;
@@ -506,6 +508,17 @@ int fanout(int argc, char** argv) {
       if (lat.size() >= expected) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    // After the drain, so that the work of the step's last messages counts.
+    ProcSample cpu2 = relay_pid ? sample(relay_pid) : ProcSample{};
+    ProcSample own1 = sample(getpid());
+    const double relay_cpu = relay_pid ? cpu_pct(cpu0, cpu1) : 0.0;
+    const double own_cpu = cpu_pct(own0, own1);
+    // CPU time per delivery, in µs (the step's CPU over what it delivered).
+    auto us_per_delivery = [&](const ProcSample& a, const ProcSample& b) {
+      return lat.empty() ? 0.0
+                         : double(b.ticks - a.ticks) / double(sysconf(_SC_CLK_TCK)) * 1e6 /
+                               double(lat.size());
+    };
     double p50 = percentile_ms(lat, 50), p90 = percentile_ms(lat, 90), p99 = percentile_ms(lat, 99);
     double max = lat.empty() ? 0 : double(*std::max_element(lat.begin(), lat.end())) / 1e6;
     std::printf(
@@ -515,11 +528,13 @@ int fanout(int argc, char** argv) {
         "\"send_s\":%.2f,\"delivered\":%zu,\"expected\":%llu,\"deliveries_per_s\":%.0f,\"p50_ms\":%"
         ".3f,"
         "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"non_2xx\":%llu,\"dropped_subs\":%d,"
-        "\"relay_cpu_pct\":%.1f}\n",
+        "\"relay_cpu_pct\":%.1f,\"relay_us_per_delivery\":%.2f,\"receiver_cpu_pct\":%.1f,"
+        "\"receiver_us_per_delivery\":%.2f}\n",
         ws ? "ws" : "sse", subs, receiver.ready(), join_s, settle_s, rates[i], sent, send_s,
         lat.size(), static_cast<unsigned long long>(expected), double(lat.size()) / send_s, p50,
         p90, p99, max, static_cast<unsigned long long>(sender.non_2xx()),
-        receiver.closed_after_ready(), relay_pid ? cpu_pct(cpu0, cpu1) : 0.0);
+        receiver.closed_after_ready(), relay_cpu, relay_pid ? us_per_delivery(cpu0, cpu2) : 0.0,
+        own_cpu, us_per_delivery(own0, own1));
     std::fflush(stdout);
     if (p99 >= 50 || lat.size() < expected || receiver.closed_after_ready() > 0) break;
   }

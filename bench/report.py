@@ -72,10 +72,11 @@ def sections(res):
         out.append("### Fan-out (1 sender, `fanout_receiver`; a row per offered rate, the last of each "
                    "series is the first to miss p99 < 50 ms or to lose a delivery)\n\n" + table(
             ["transport", "subs", "all ready / presence storm over", "msgs/s", "deliveries/s",
-             "p50 / p90 / p99 / max (ms)", "lost", "relay CPU", "load"],
+             "p50 / p90 / p99 / max (ms)", "lost", "relay CPU", "CPU µs per delivery: relay / receiver", "load"],
             [[r["transport"], r["subs"], f'{r["join_s"]} s / {r.get("settle_s", "–")} s', fmt(r["rate"]), fmt(r["deliveries_per_s"]),
               f'{r["p50_ms"]} / {r["p90_ms"]} / {r["p99_ms"]} / {r["max_ms"]}',
-              r["expected"] - r["delivered"], f'{r.get("relay_cpu_pct", "–")} %', r["load1"]]
+              r["expected"] - r["delivered"], f'{r.get("relay_cpu_pct", "–")} %',
+              f'{r.get("relay_us_per_delivery", "–")} / {r.get("receiver_us_per_delivery", "–")}', r["load1"]]
              for r in res["fanout"]]))
     if "idle" in res:
         out.append("### Idle connections (`fanout_receiver idle`, 50 per room)\n\n" + table(
