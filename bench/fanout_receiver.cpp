@@ -100,9 +100,10 @@ struct Stream {
 
 class Receiver {
  public:
-  // Stream i connects to relays[i % relays.size()] (cluster mode: subscribers spread over nodes).
-  Receiver(std::vector<sockaddr_in> relays, bool websocket)
-      : relays_(std::move(relays)), websocket_(websocket) {
+  // Stream i connects to relays[i % relays.size()] (cluster mode: subscribers spread over nodes)
+  // from source address source_address(first_index + i).
+  Receiver(std::vector<sockaddr_in> relays, bool websocket, int first_index = 0)
+      : relays_(std::move(relays)), websocket_(websocket), first_index_(first_index) {
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) die("epoll_create1");
   }
@@ -140,7 +141,7 @@ class Receiver {
   void open_one(int i, std::string room) {
     Stream& s = streams_[i];
     s.room = std::move(room);
-    sockaddr_in src = source_address(i);
+    sockaddr_in src = source_address(first_index_ + i);
     s.fd = connect_nonblocking(relays_[size_t(i) % relays_.size()], &src);
     if (s.fd < 0) {
       ++failed_;
@@ -303,6 +304,7 @@ class Receiver {
 
   std::vector<sockaddr_in> relays_;
   bool websocket_;
+  int first_index_;
   int epoll_;
   std::vector<Stream> streams_;
   // Read by the main thread while the event loop runs.
@@ -311,6 +313,64 @@ class Receiver {
   std::vector<Delivery> batch_;
   std::mutex mutex_;
   std::vector<Delivery> deliveries_;
+};
+
+// The fan-out's subscribers over several receiver threads, one Receiver (epoll loop) each: with
+// thousands of subscribers one thread reading every socket in turn becomes the last stage of
+// every delivery, a bound of the harness rather than of the relay.
+class ReceiverPool {
+ public:
+  ReceiverPool(const std::vector<sockaddr_in>& relays, bool websocket, int threads, int subs) {
+    for (int t = 0; t < threads; ++t) {
+      receivers_.push_back(std::make_unique<Receiver>(relays, websocket, t * subs));
+    }
+  }
+  // Opens `subs` streams in all, split evenly, every receiver opening its share at once.
+  void open_all(int subs, const std::string& room) {
+    std::vector<std::thread> openers;
+    const int n = int(receivers_.size());
+    for (int t = 0; t < n; ++t) {
+      const int share = subs / n + (t < subs % n ? 1 : 0);
+      openers.emplace_back([this, t, share, &room] {
+        receivers_[size_t(t)]->open_all(share, [&](int) { return room; });
+      });
+    }
+    for (auto& o : openers) o.join();
+  }
+  void start(const std::atomic<bool>& stop) {
+    for (auto& r : receivers_) loops_.emplace_back([&r, &stop] { r->run(stop); });
+  }
+  void join() {
+    for (auto& l : loops_) l.join();
+  }
+  std::vector<Delivery> take_deliveries() {
+    std::vector<Delivery> all;
+    for (auto& r : receivers_) {
+      auto part = r->take_deliveries();
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    return all;
+  }
+  int ready() const { return sum(&Receiver::ready); }
+  int failed() const { return sum(&Receiver::failed); }
+  int closed_after_ready() const { return sum(&Receiver::closed_after_ready); }
+  uint64_t bytes() const {
+    uint64_t b = 0;
+    for (auto& r : receivers_) b += r->bytes();
+    return b;
+  }
+  void close_all() {
+    for (auto& r : receivers_) r->close_all();
+  }
+
+ private:
+  int sum(int (Receiver::*count)() const) const {
+    int n = 0;
+    for (auto& r : receivers_) n += ((*r).*count)();
+    return n;
+  }
+  std::vector<std::unique_ptr<Receiver>> receivers_;
+  std::vector<std::thread> loops_;
 };
 
 // Open-loop poster: `connections` pipelined keep-alive connections, requests written at their
@@ -466,14 +526,17 @@ int fanout(int argc, char** argv) {
   double step_s = std::atof(argv[8]);
   int relay_pid = argc > 9 ? std::atoi(argv[9]) : 0;  // optional: the relay's CPU per step
 
-  Receiver receiver(relays, ws);
+  // FANOUT_RECEIVER_THREADS: how many receiver threads share the subscribers (default 1).
+  const char* threads_env = std::getenv("FANOUT_RECEIVER_THREADS");
+  const int receiver_threads = std::max(1, threads_env ? std::atoi(threads_env) : 1);
+  ReceiverPool receiver(relays, ws, receiver_threads, subs);
   int64_t t0 = mono_ns();
-  receiver.open_all(subs, [&](int) { return room; });
+  receiver.open_all(subs, room);
   double join_s = double(mono_ns() - t0) / 1e9;
   std::fprintf(stderr, "  %d/%d subscribers ready in %.2f s (%d failed)\n", receiver.ready(), subs,
                join_s, receiver.failed());
   std::atomic<bool> stop{false};
-  std::thread loop([&] { receiver.run(stop); });
+  receiver.start(stop);
   // Every join broadcast a presence event to the whole room (O(N²) events for N joiners):
   // measure only once that storm has drained, i.e. no byte arrived for 300 ms (at most 120 s).
   for (uint64_t last = receiver.bytes(), quiet_ms = 0, waited_ms = 0;
@@ -529,17 +592,17 @@ int fanout(int argc, char** argv) {
         ".3f,"
         "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"non_2xx\":%llu,\"dropped_subs\":%d,"
         "\"relay_cpu_pct\":%.1f,\"relay_us_per_delivery\":%.2f,\"receiver_cpu_pct\":%.1f,"
-        "\"receiver_us_per_delivery\":%.2f}\n",
+        "\"receiver_us_per_delivery\":%.2f,\"receiver_threads\":%d}\n",
         ws ? "ws" : "sse", subs, receiver.ready(), join_s, settle_s, rates[i], sent, send_s,
         lat.size(), static_cast<unsigned long long>(expected), double(lat.size()) / send_s, p50,
         p90, p99, max, static_cast<unsigned long long>(sender.non_2xx()),
         receiver.closed_after_ready(), relay_cpu, relay_pid ? us_per_delivery(cpu0, cpu2) : 0.0,
-        own_cpu, us_per_delivery(own0, own1));
+        own_cpu, us_per_delivery(own0, own1), receiver_threads);
     std::fflush(stdout);
     if (p99 >= 50 || lat.size() < expected || receiver.closed_after_ready() > 0) break;
   }
   stop = true;
-  loop.join();
+  receiver.join();
   receiver.close_all();
   return 0;
 }
