@@ -2,6 +2,8 @@
 
 #include <boost/asio/bind_allocator.hpp>
 
+#include "net/ws_keep_alive.h"
+
 namespace b2b::net {
 
 namespace beast = boost::beast;
@@ -9,15 +11,19 @@ namespace websocket = boost::beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
 WsSession::WsSession(tcp::socket socket, const WsLimits& limits)
-    : ws_(std::move(socket)), queue_(limits.max_live_bytes) {
+    : ws_(std::move(socket)), queue_(limits.max_live_bytes), ping_interval_(limits.ping_interval) {
   ws_.read_message_max(limits.max_message_bytes);  // larger messages close with 1009
   ws_.auto_fragment(false);
+  // Beast times the upgrade and the close handshake; idle peers are WsKeepAlive's.
   websocket::stream_base::timeout t{};
   t.handshake_timeout = std::chrono::seconds(30);
-  // Beast pings after half the idle timeout without traffic and closes after the full one.
-  t.idle_timeout = limits.ping_interval * 2;
-  t.keep_alive_pings = true;
+  t.idle_timeout = websocket::stream_base::none();
+  t.keep_alive_pings = false;
   ws_.set_option(t);
+  // Pongs (and pings, close frames) are bytes from the peer too. The session owns the
+  // stream, so the callback never outlives it.
+  ws_.control_callback(
+      [this](websocket::frame_type, beast::string_view) { heard_ms_ = WsKeepAlive::now_ms(); });
   boost::system::error_code ec;
   beast::get_lowest_layer(ws_).set_option(tcp::no_delay(true), ec);
 }
@@ -31,8 +37,31 @@ void WsSession::start(std::function<void(std::string_view)> on_message,
                       std::function<void()> on_closed) {
   on_message_ = std::move(on_message);
   on_closed_ = std::move(on_closed);
+  heard_ms_ = WsKeepAlive::now_ms();
+  pinged_ms_ = heard_ms_;
+  if (ping_interval_.count() > 0) {
+    WsKeepAlive::of(ws_.get_executor()).watch(weak_from_this(), ping_interval_);
+  }
   read_next();
   write_next();
+}
+
+// As Beast's keep-alive did: a ping once the peer has been silent for an interval (and again
+// each interval while it stays silent but answers), the connection dropped after two.
+bool WsSession::keep_alive(int64_t now_ms) {
+  if (done_) return false;
+  if (closing_) return true;  // the close handshake has Beast's own timeout
+  const int64_t interval = ping_interval_.count();
+  const int64_t silent = now_ms - heard_ms_;
+  if (silent >= 2 * interval) {
+    abort();
+    return false;
+  }
+  if (silent >= interval && now_ms - pinged_ms_ >= interval) {
+    pinged_ms_ = now_ms;
+    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) {});
+  }
+  return true;
 }
 
 namespace {
@@ -76,6 +105,7 @@ void WsSession::read_next() {
 
 void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) return closed();
+  heard_ms_ = WsKeepAlive::now_ms();
   // Nothing is committed to read_buffer_ while it is empty: the bytes are in idle_read_bytes_.
   const bool into_idle_bytes = read_buffer_.size() == 0;
   if (into_idle_bytes && !ws_.is_message_done()) {

@@ -1,6 +1,7 @@
 // A WebSocket connection (ROOMS.md §6.3) over Beast: one read loop handing text to the
 // api, one write in flight with a bounded queue behind it, protocol pings for liveness
-// (§20.15: every client answers them, so dead peers leave presence).
+// (§20.15: every client answers them, so dead peers leave presence; sent by the event
+// loop's WsKeepAlive rather than a timer per session).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -9,6 +10,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -45,6 +47,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   boost::asio::any_io_executor executor() { return ws_.get_executor(); }
 
  private:
+  friend class WsKeepAlive;
+  // From this loop's WsKeepAlive sweep: pings or closes a silent peer; false once ended.
+  bool keep_alive(int64_t now_ms);
   void read_next();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void write_next();
@@ -62,6 +67,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   SendQueue queue_;
   std::function<void(std::string_view)> on_message_;
   std::function<void()> on_closed_;
+  // Liveness (ws_keep_alive.h): when the peer last sent a byte, when we last pinged it.
+  const std::chrono::milliseconds ping_interval_;
+  int64_t heard_ms_ = 0;
+  int64_t pinged_ms_ = 0;
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
   bool writing_ = false;
   bool closing_ = false;
