@@ -75,16 +75,17 @@ void WriteCoalescingStream::on_batch_written(error_code ec) {
   // Idle connections are most of the relay's memory: keep no batch buffer between bursts.
   std::vector<char>().swap(st.sending);
   if (ec && !st.error) st.error = ec;
-  if (st.blocked_writer) {
-    auto [handler, n] = std::move(*st.blocked_writer);
-    st.blocked_writer.reset();
+  if (st.waiters && st.waiters->blocked_writer) {
+    auto [handler, n] = std::move(*st.waiters->blocked_writer);
+    st.waiters->blocked_writer.reset();
     complete(std::move(handler), st.error, st.error ? std::size_t{0} : n);
   }
   // What was written meanwhile is paced like any other flush (wait_drained() still flushes).
   if (!st.error && !st.pending.empty()) return schedule_flush();
-  if (st.pending.empty() || st.error) {
-    if (st.error) std::vector<char>().swap(st.pending);
-    if (auto done = std::move(st.on_drained)) complete(std::move(done), st.error);
+  if (st.error) std::vector<char>().swap(st.pending);
+  if (st.waiters) {
+    if (auto done = std::move(st.waiters->on_drained)) complete(std::move(done), st.error);
+    st.waiters.reset();
   }
 }
 
@@ -93,7 +94,7 @@ void WriteCoalescingStream::wait_drained(std::function<void(error_code)> done) {
   if (st.error || (!st.writing && st.pending.empty())) {
     return complete(std::move(done), st.error);
   }
-  st.on_drained = std::move(done);
+  st.waiting().on_drained = std::move(done);
   if (!st.writing && !st.flush_posted) flush();
 }
 

@@ -121,9 +121,18 @@ class WriteCoalescingStream {
     bool alive = true;
     core::WriteTimes writes;
     error_code error;
-    std::optional<std::pair<std::function<void(error_code, std::size_t)>, std::size_t>>
-        blocked_writer;
-    std::function<void(error_code)> on_drained;
+    // Completions that wait for the socket: only under backpressure or while closing, so an
+    // idle connection keeps a null pointer rather than two empty std::functions (~80 bytes).
+    struct Waiters {
+      std::optional<std::pair<std::function<void(error_code, std::size_t)>, std::size_t>>
+          blocked_writer;
+      std::function<void(error_code)> on_drained;
+    };
+    std::unique_ptr<Waiters> waiters;
+    Waiters& waiting() {
+      if (!waiters) waiters = std::make_unique<Waiters>();
+      return *waiters;
+    }
   };
 
   // Stores a move-only completion handler in a std::function (asio's any_completion_handler
@@ -145,7 +154,8 @@ class WriteCoalescingStream {
       return complete(std::move(handler), error_code{}, n);
     }
     // Resumed when a batch is written.
-    st.blocked_writer.emplace(erase<void(error_code, std::size_t)>(std::move(handler)), n);
+    st.waiting().blocked_writer.emplace(erase<void(error_code, std::size_t)>(std::move(handler)),
+                                        n);
   }
 
   template <class ConstBuffers>
