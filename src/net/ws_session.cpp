@@ -93,9 +93,12 @@ struct ExactSizeAllocator {
 // operation layer to the one that waits for the socket, and its buffer must be prepared
 // before any byte arrives; the small inline buffer costs an idle session neither.
 void WsSession::read_next() {
-  const boost::asio::mutable_buffer into = read_buffer_.size() == 0
-                                               ? boost::asio::buffer(idle_read_bytes_)
-                                               : read_buffer_.prepare(kBusyReadBytes);
+  boost::asio::mutable_buffer into = boost::asio::buffer(idle_read_bytes_);
+  if (!message_.empty()) {
+    // Read straight into the message; on_read() trims what was not filled.
+    message_.resize(message_.size() + kBusyReadBytes);
+    into = boost::asio::buffer(message_.data() + message_.size() - kBusyReadBytes, kBusyReadBytes);
+  }
   ws_.async_read_some(into, boost::asio::bind_allocator(
                                 ExactSizeAllocator<void>(),
                                 [self = shared_from_this()](beast::error_code ec, std::size_t n) {
@@ -106,22 +109,18 @@ void WsSession::read_next() {
 void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) return closed();
   heard_ms_ = WsKeepAlive::now_ms();
-  // Nothing is committed to read_buffer_ while it is empty: the bytes are in idle_read_bytes_.
-  const bool into_idle_bytes = read_buffer_.size() == 0;
-  if (into_idle_bytes && !ws_.is_message_done()) {
-    read_buffer_.commit(boost::asio::buffer_copy(read_buffer_.prepare(bytes),
-                                                 boost::asio::buffer(idle_read_bytes_, bytes)));
-  } else if (!into_idle_bytes) {
-    read_buffer_.commit(bytes);
+  // message_ stays empty until a message outgrows idle_read_bytes_.
+  const bool into_idle_bytes = message_.empty();
+  if (!into_idle_bytes) {
+    message_.resize(message_.size() - kBusyReadBytes + bytes);
+  } else if (!ws_.is_message_done()) {
+    message_.assign(idle_read_bytes_.data(), bytes);
   }
   if (!ws_.is_message_done()) return read_next();
   const std::string_view text =
-      into_idle_bytes ? std::string_view(idle_read_bytes_.data(), bytes)
-                      : std::string_view(static_cast<const char*>(read_buffer_.cdata().data()),
-                                         read_buffer_.size());
+      into_idle_bytes ? std::string_view(idle_read_bytes_.data(), bytes) : message_;
   if (on_message_) on_message_(text);
-  read_buffer_.clear();
-  read_buffer_.shrink_to_fit();
+  std::string().swap(message_);
   if (!done_) read_next();
 }
 
