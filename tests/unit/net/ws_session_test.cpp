@@ -13,6 +13,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/websocket.hpp>
+#include <chrono>
 #include <future>
 #include <memory>
 #include <string>
@@ -81,6 +82,8 @@ struct Exchange {
     beast::http::read(socket, http_buf, request);
     WsLimits limits;
     limits.max_message_bytes = max_message_bytes;
+    // io.run() returns once the loop's keep-alive sweep finds no session: soon, at this interval.
+    limits.ping_interval = std::chrono::milliseconds(200);
     auto session = std::make_shared<WsSession>(std::move(socket), limits);
     std::weak_ptr<WsSession> weak = session;
     session->accept(std::move(request), [&, weak](bool ok) {
