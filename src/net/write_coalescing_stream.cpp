@@ -23,7 +23,11 @@ WriteCoalescingStream::next_layer_type WriteCoalescingStream::rebind(
   const int fd = socket.release(ec);
   if (ec) return rebound;
   rebound.assign(protocol, fd, ec);
-  if (ec) ::close(fd);
+  if (ec) {
+    ::close(fd);
+    return rebound;
+  }
+  rebound.non_blocking(true, ec);  // flush() tries the socket before an async write
   return rebound;
 }
 
@@ -62,7 +66,16 @@ void WriteCoalescingStream::flush() {
   st.sending.swap(st.pending);
   st.writing = true;
   st.writes.wrote(FlushRounds::now_ns());
-  boost::asio::async_write(next_, boost::asio::buffer(st.sending),
+  // A socket with room takes the batch at once: no operation to allocate, no completion to
+  // queue (as SseStream::write_more does). Only what it did not take waits for it to drain.
+  error_code ec;
+  std::size_t taken = next_.write_some(boost::asio::buffer(st.sending), ec);
+  if (ec == boost::asio::error::would_block) {
+    ec = {};
+    taken = 0;
+  }
+  if (ec || taken == st.sending.size()) return on_batch_written(ec);
+  boost::asio::async_write(next_, boost::asio::buffer(st.sending) + taken,
                            [this, state = state_](error_code ec, std::size_t) {
                              if (!state->alive) return;
                              on_batch_written(ec);
