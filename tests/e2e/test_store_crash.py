@@ -12,6 +12,7 @@ import threading
 import time
 
 import requests
+import websocket
 
 from identity_client import (Ident, ack, claim, inbox_all, kill9, put_profile, rand_handle,
                              register, register_ok)
@@ -45,8 +46,10 @@ class Worker(threading.Thread):
             try:
                 self.step(i)
             except (requests.ConnectionError, requests.Timeout, ConnectionError, OSError,
-                    TimeoutError):
-                return  # the relay is gone: nothing after this was acknowledged
+                    TimeoutError, websocket.WebSocketConnectionClosedException):
+                # The relay is gone: nothing after this was acknowledged. (websocket-client
+                # reports a socket that died mid-frame as WebSocketConnectionClosedException.)
+                return
             except WsClosed as e:
                 if e.code not in (None, 1006):  # a close frame, not a dead peer
                     self.unexpected.append(repr(e))
