@@ -8,27 +8,31 @@ namespace b2b::net {
 
 using tcp = boost::asio::ip::tcp;
 
+std::optional<ReleasedSocket> release_descriptor(tcp::socket& socket) {
+  boost::system::error_code ec;
+  // Behind the TLS tunnel (tls_tunnel.h) this is a unix socket: getsockname still succeeds,
+  // and the protocol object only tags the descriptor as a byte stream for Asio.
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return std::nullopt;
+  const int fd = socket.release(ec);
+  if (ec) return std::nullopt;
+  return ReleasedSocket{protocol, fd};
+}
+
+void close_descriptor(int fd) {
+  ::close(fd);
+}
+
 void hand_off(tcp::socket socket, boost::asio::io_context& target,
               std::function<void(tcp::socket)> then) {
   if (&static_cast<boost::asio::io_context&>(socket.get_executor().context()) == &target) {
     return then(std::move(socket));
   }
-  boost::system::error_code ec;
-  // Behind the TLS tunnel (tls_tunnel.h) this is a unix socket: getsockname still succeeds,
-  // and the protocol object only tags the descriptor as a byte stream for Asio.
-  const auto protocol = socket.local_endpoint(ec).protocol();
-  if (ec) return;  // already dead: nothing to hand over
-  const int fd = socket.release(ec);
-  if (ec) return;
-  boost::asio::post(target, [&target, protocol, fd, then = std::move(then)] {
+  auto released = release_descriptor(socket);
+  if (!released) return;
+  boost::asio::post(target, [&target, released = *released, then = std::move(then)] {
     tcp::socket moved(target);
-    boost::system::error_code aec;
-    moved.assign(protocol, fd, aec);
-    if (aec) {
-      ::close(fd);
-      return;
-    }
-    then(std::move(moved));
+    if (adopt_descriptor(moved, released)) then(std::move(moved));
   });
 }
 

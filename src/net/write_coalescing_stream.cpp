@@ -2,7 +2,7 @@
 
 #include <boost/asio/write.hpp>
 
-#include <unistd.h>
+#include "net/socket_handoff.h"
 
 namespace b2b::net {
 
@@ -16,18 +16,12 @@ WriteCoalescingStream::next_layer_type WriteCoalescingStream::rebind(
   auto& context = static_cast<boost::asio::io_context&>(
       boost::asio::query(socket.get_executor(), boost::asio::execution::context));
   next_layer_type rebound(context.get_executor());
-  error_code ec;
-  // Behind the TLS tunnel this is a unix socket: the protocol only tags it as a byte stream.
-  const auto protocol = socket.local_endpoint(ec).protocol();
-  if (ec) return rebound;  // already dead: operations on the closed socket fail at once
-  const int fd = socket.release(ec);
-  if (ec) return rebound;
-  rebound.assign(protocol, fd, ec);
-  if (ec) {
-    ::close(fd);
-    return rebound;
+  // A dead socket stays closed here: operations on it fail at once.
+  auto released = release_descriptor(socket);
+  if (released && adopt_descriptor(rebound, *released)) {
+    error_code ec;
+    rebound.non_blocking(true, ec);  // flush() tries the socket before an async write
   }
-  rebound.non_blocking(true, ec);  // flush() tries the socket before an async write
   return rebound;
 }
 

@@ -16,7 +16,7 @@
 // Everything runs on the session's executor (one shard thread), like the stream above it.
 //
 // The layer sits directly on the socket, not on a beast::tcp_stream: sessions never use its
-// timeouts (Beast's own idle pings find dead peers), and an idle connection would pay for its
+// timeouts (WsKeepAlive's pings find dead peers), and an idle connection would pay for its
 // shared state with two timers (~0.5 KiB) and for an extra operation layer in the pending read.
 #pragma once
 
