@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "net/write_without_waiting.h"
+
 namespace b2b::net {
 
 using tcp = boost::asio::ip::tcp;
@@ -83,15 +85,9 @@ void SseStream::write_more() {
   }
   writing_ = true;
   writes_.wrote(FlushRounds::now_ns());
-  // A socket with room takes the batch at once: no operation to allocate, no completion to
-  // queue (about a tenth of a delivery's cost in a fan-out). Only what it did not take waits
-  // for the socket to drain.
+  // Only what the socket does not take now waits in an async write.
   boost::system::error_code ec;
-  std::size_t taken = socket_.write_some(batch_, ec);
-  if (ec == boost::asio::error::would_block) {
-    ec = {};
-    taken = 0;
-  }
+  std::size_t taken = write_without_waiting(socket_, batch_, ec);
   if (ec || taken == boost::asio::buffer_size(batch_)) return on_written(ec, items);
   auto rest = batch_.begin();
   for (; taken >= rest->size(); ++rest) taken -= rest->size();

@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 
 #include "net/socket_handoff.h"
+#include "net/write_without_waiting.h"
 
 namespace b2b::net {
 
@@ -60,14 +61,9 @@ void WriteCoalescingStream::flush() {
   st.sending.swap(st.pending);
   st.writing = true;
   st.writes.wrote(FlushRounds::now_ns());
-  // A socket with room takes the batch at once: no operation to allocate, no completion to
-  // queue (as SseStream::write_more does). Only what it did not take waits for it to drain.
+  // Only what the socket does not take now waits in an async write.
   error_code ec;
-  std::size_t taken = next_.write_some(boost::asio::buffer(st.sending), ec);
-  if (ec == boost::asio::error::would_block) {
-    ec = {};
-    taken = 0;
-  }
+  const std::size_t taken = write_without_waiting(next_, boost::asio::buffer(st.sending), ec);
   if (ec || taken == st.sending.size()) return on_batch_written(ec);
   boost::asio::async_write(next_, boost::asio::buffer(st.sending) + taken,
                            [this, state = state_](error_code ec, std::size_t) {
